@@ -1,0 +1,16 @@
+"""Shared pytest fixtures: hermetic environment for every test."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No test may see a developer's real Genesys config or write the repo's DuckDB file."""
+    for key in list(os.environ):
+        if key.startswith(("SOURCES__", "DESTINATION__", "GENESYS_")):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GENESYS_DUCKDB_PATH", str(tmp_path / "genesys.duckdb"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
