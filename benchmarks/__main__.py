@@ -1,0 +1,190 @@
+"""`make bench`: run every benchmark, print the table and write benchmarks/results.md.
+
+Benchmarks measure; they never fail the build. Figures depend on the machine, which results.md records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.harness import REPO_ROOT, base_env, python_module, run_measured
+from benchmarks.naive_rollup import naive_daily_rollup
+from benchmarks.synthetic_raw import create_synthetic_raw
+from simulator import Faults, SimulatorConfig, run_simulator
+
+SIM_CLOCK = datetime(2026, 11, 27, tzinfo=UTC)
+LAST_DAY = date(2026, 11, 25)
+
+
+def _loader_env(db_path: Path, base_url: str, config: SimulatorConfig) -> dict[str, str]:
+    env = base_env(db_path)
+    env.update(
+        SOURCES__GENESYS__CLIENT_ID=config.client_id,
+        SOURCES__GENESYS__CLIENT_SECRET=config.client_secret,
+        SOURCES__GENESYS__API_BASE_URL=base_url,
+        SOURCES__GENESYS__LOGIN_BASE_URL=base_url,
+    )
+    return env
+
+
+def _bucket_rows(db_path: Path) -> int:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute("select count(*) from genesys_raw.queue_intervals").fetchone()[0]
+
+
+def bench_loader(workdir: Path, *, days: int, queues: int, faults: Faults | None = None) -> dict:
+    """Load `days` days x `queues` queues x 2 media at PT1H with `python -m loader` from the simulator."""
+    config = SimulatorConfig(
+        queue_count=queues, clock_start=SIM_CLOCK, faults=faults or Faults(rate_limit_per_minute=0)
+    )
+    db_path = workdir / f"loader-{days}d-{queues}q-{faults.rate_limit_per_minute}rpm.duckdb"
+    start = LAST_DAY - timedelta(days=days - 1)
+    with run_simulator(config) as sim:
+        sim.reset_counters()
+        measured = run_measured(
+            python_module("loader", "--start", start.isoformat(), "--end", LAST_DAY.isoformat()),
+            _loader_env(db_path, sim.base_url, config),
+        )
+        api_calls = sum(1 for r in sim.requests if r.path.startswith("/api/v2/"))
+        token_calls = sum(1 for r in sim.requests if r.path == "/oauth/token")
+    rows = _bucket_rows(db_path)
+    return {
+        "days": days,
+        "queues": queues,
+        "rows": rows,
+        "seconds": measured.seconds,
+        "rows_per_s": rows / measured.seconds,
+        "api_calls": api_calls,
+        "token_calls": token_calls,
+        "peak_rss_mb": measured.peak_rss_mb,
+    }
+
+
+def bench_dbt(workdir: Path, *, queues: int, days: int) -> dict:
+    """Time `python -m reporting build` (dbt build: seeds, models, tests) on synthetic raw tables."""
+    db_path = workdir / "dbt-bench.duckdb"
+    rows = create_synthetic_raw(db_path, queues=queues, days=days, first_day=date(2025, 11, 1))
+    measured = run_measured(python_module("reporting", "build"), base_env(db_path), timeout_s=3600)
+    naive_seconds, naive_days = naive_daily_rollup(db_path, "UTC")
+    return {
+        "rows": rows,
+        "seconds": measured.seconds,
+        "peak_rss_mb": measured.peak_rss_mb,
+        "naive_seconds": naive_seconds,
+        "naive_days": naive_days,
+    }
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, {platform.system()} {platform.machine()}"
+
+
+def _versions() -> str:
+    names = ["dlt", "duckdb", "dbt-core", "dbt-duckdb", "pyarrow"]
+    return ", ".join(f"{n} {version(n)}" for n in names) + f", Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the harness itself")
+    args = parser.parse_args()
+    scale = 0.1 if args.quick else 1.0
+    q200, q500 = max(2, int(200 * scale)), max(2, int(500 * scale))
+    d90, d30, d365 = max(2, int(90 * scale)), max(2, int(30 * scale)), max(3, int(365 * scale))
+
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="genesys-bench-") as tmp:
+        workdir = Path(tmp)
+        plain = bench_loader(workdir, days=d90, queues=q200)
+        rows.append(
+            (
+                f"Loader throughput, {d90} d x {q200} queues x 2 media, PT1H, no added latency",
+                f"{plain['rows_per_s']:,.0f} rows/s ({plain['rows']:,} rows in {plain['seconds']:.1f} s, "
+                f"{plain['api_calls']} API calls)",
+                ">= 200,000 rows/s",
+                "met" if plain["rows_per_s"] >= 200_000 else "missed",
+            )
+        )
+        limited_faults = Faults(rate_limit_per_minute=300, latency_s=0.1)
+        limited = bench_loader(workdir, days=d90, queues=q200, faults=limited_faults)
+        calls = limited["api_calls"] + limited["token_calls"]
+        floor = max(calls / 300 * 60, calls * 0.1 / 1)
+        ratio = limited["seconds"] / floor
+        rows.append(
+            (
+                f"Loader at 300 req/min and 100 ms per request, {d90} d x {q200} queues",
+                f"{limited['seconds']:.1f} s for {calls} calls; floor {floor:.1f} s; ratio {ratio:.2f}",
+                "<= 1.2 x floor",
+                "met" if ratio <= 1.2 else "missed",
+            )
+        )
+        short = bench_loader(workdir, days=d30, queues=q200)
+        long = bench_loader(workdir, days=d365, queues=q200)
+        growth = long["peak_rss_mb"] / short["peak_rss_mb"]
+        rows.append(
+            (
+                f"Loader peak RSS, {d30} d vs {d365} d x {q200} queues",
+                f"{short['peak_rss_mb']:.0f} MB vs {long['peak_rss_mb']:.0f} MB (x{growth:.2f}); "
+                f"{long['rows_per_s']:,.0f} rows/s on {d365} d",
+                "< 400 MB, within 1.2x",
+                "met" if long["peak_rss_mb"] < 400 and growth <= 1.2 else "missed",
+            )
+        )
+        dbt = bench_dbt(workdir, queues=q500, days=d365)
+        rows.append(
+            (
+                f"dbt build, {d365} d x {q500} queues x 2 media ({dbt['rows']:,} buckets)",
+                f"{dbt['seconds']:.1f} s (peak RSS {dbt['peak_rss_mb']:.0f} MB)",
+                "< 60 s",
+                "met" if dbt["seconds"] < 60 else "missed",
+            )
+        )
+        rows.append(
+            (
+                "Same daily roll-up as a plain Python loop",
+                f"{dbt['naive_seconds']:.1f} s ({dbt['naive_seconds'] / dbt['seconds']:.1f}x the dbt build)",
+                "for comparison",
+                "-",
+            )
+        )
+
+    header = ("Benchmark", "Measured", "Target", "")
+    table = [header, ("---",) * 4, *rows]
+    lines = ["| " + " | ".join(r) + " |" for r in table]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = "\n".join(
+        [
+            "# Benchmark results",
+            "",
+            f"Measured by `make bench`{' --quick' if args.quick else ''} on {stamp}.",
+            f"Machine: {_machine()}.",
+            f"Versions: {_versions()}.",
+            "",
+            *lines,
+            "",
+        ]
+    )
+    print(report)
+    if not args.quick:
+        (REPO_ROOT / "benchmarks" / "results.md").write_text(report)
+
+
+if __name__ == "__main__":
+    main()

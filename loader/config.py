@@ -1,0 +1,197 @@
+"""Settings of the Genesys source: read from dlt config/secrets ([sources.genesys]) and validated."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from loader.errors import ConfigError
+from loader.regions import Endpoints, resolve_endpoints
+from loader.windows import GRANULARITIES
+
+SECTION = "sources.genesys"
+# Analytics mediaType values (SDK `AnalyticsSession`); queues configure call/callback/chat/email/message.
+MEDIA_TYPES = (
+    "voice",
+    "callback",
+    "chat",
+    "email",
+    "message",
+    "cobrowse",
+    "video",
+    "screenshare",
+    "internalmessage",
+    "screenmonitoring",
+    "unknown",
+)
+
+
+@dataclass
+class Settings:
+    """Everything the source needs; defaults are the documented ones (design.md, README)."""
+
+    client_id: str | None = None
+    client_secret: str | None = dataclasses.field(default=None, repr=False)
+    region: str = "mypurecloud.com"
+    api_base_url: str | None = None
+    login_base_url: str | None = None
+    granularity: str = "PT1H"
+    media_types: list[str] | None = None
+    queue_ids: list[str] | None = None
+    lookback_hours: float = 48
+    initial_days: int = 30
+    # windows and async jobs
+    window_days: float = 1
+    async_after_days: int = 92  # ranges longer than this use async aggregate jobs
+    async_window_days: int = 31  # span of one async job (Genesys rejects intervals over ~32 days)
+    job_max_resubmits: int = 3  # FAILED/EXPIRED jobs resubmitted at most this many times
+    job_poll_cap_s: float = 10.0  # longest wait between two job status polls
+    job_timeout_s: float = 900.0  # give up on a job still running after this long
+    # HTTP resilience
+    max_retries: int = 5  # retries per request on 429/502/503/504/connection errors
+    backoff_base_s: float = 1.0  # first exponential backoff step
+    backoff_cap_s: float = 60.0  # longest single wait (also caps Retry-After)
+    request_timeout_s: float = 60.0
+    pace_ratio: float = 0.9  # pause when inin-ratelimit-count reaches this share of the allowed
+    queue_page_size: int = 100
+    # testing aid: pretend the current time is this (ISO-8601, aware)
+    now: datetime | None = None
+    simulated: bool = field(default=False)
+
+    @property
+    def endpoints(self) -> Endpoints:
+        return resolve_endpoints(self.region, self.api_base_url, self.login_base_url)
+
+    def validate(self) -> Settings:
+        """Check every value; raise ConfigError with a one-line fix."""
+        if bool(self.client_id) != bool(self.client_secret):
+            missing = "client_secret" if self.client_id else "client_id"
+            raise ConfigError(
+                f"{missing} is missing: set both sources.genesys.client_id and client_secret "
+                f"(.dlt/secrets.toml or SOURCES__GENESYS__{missing.upper()}), or neither to use the simulator"
+            )
+        self.endpoints  # noqa: B018 - validates region and overrides
+        if self.granularity not in GRANULARITIES:
+            raise ConfigError(
+                f"granularity '{self.granularity}' is not supported; use one of {', '.join(GRANULARITIES)}"
+            )
+        if self.media_types is not None:
+            bad = [m for m in self.media_types if m not in MEDIA_TYPES]
+            if bad or not self.media_types:
+                raise ConfigError(
+                    f"media_types {bad or '[]'} not recognised; use analytics media types such as "
+                    "voice, callback, chat, email, message"
+                )
+        if self.queue_ids is not None and (not self.queue_ids or any(not q for q in self.queue_ids)):
+            raise ConfigError("queue_ids is empty or has a blank id; list queue UUIDs or leave it unset")
+        for name, low in (
+            ("lookback_hours", 0),
+            ("initial_days", 1),
+            ("window_days", 0.04),
+            ("async_after_days", 1),
+            ("async_window_days", 1),
+            ("job_max_resubmits", 0),
+            ("max_retries", 0),
+            ("backoff_base_s", 0),
+            ("backoff_cap_s", 0),
+            ("request_timeout_s", 0.1),
+            ("queue_page_size", 1),
+        ):
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name} = {getattr(self, name)} is too small; use at least {low}")
+        if not 0 < self.pace_ratio <= 1:
+            raise ConfigError(f"pace_ratio = {self.pace_ratio} must be in (0, 1]")
+        return self
+
+
+_INT_KEYS = {"initial_days", "async_after_days", "async_window_days", "job_max_resubmits"}
+_INT_KEYS |= {"max_retries", "queue_page_size"}
+_FLOAT_KEYS = {"lookback_hours", "window_days", "job_poll_cap_s", "job_timeout_s", "backoff_base_s"}
+_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "pace_ratio"}
+_LIST_KEYS = {"media_types", "queue_ids"}
+_STR_KEYS = {"region", "api_base_url", "login_base_url", "granularity"}
+SECRET_KEYS = ("client_id", "client_secret")
+CONFIG_KEYS = tuple(sorted(_INT_KEYS | _FLOAT_KEYS | _LIST_KEYS | _STR_KEYS | {"now"}))
+
+
+def _as_list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ConfigError(f"{key} '{value}' is not a list; use e.g. [\"voice\",\"message\"]") from None
+        else:
+            value = [part for part in re.split(r"[,\s]+", text) if part]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key} must be a list of strings, e.g. [\"voice\",\"message\"]")
+    return [v.strip() for v in value]
+
+
+def parse_now(value: Any) -> datetime:
+    """Aware UTC datetime from an ISO-8601 string (the testing `now`)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"now '{value}' is not an ISO-8601 instant; use e.g. 2026-03-01T12:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ConfigError(f"now '{value}' has no UTC offset; use e.g. 2026-03-01T12:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def coerce(key: str, value: Any) -> Any:
+    """Convert one raw config value (TOML or env string) to its type, or raise ConfigError."""
+    if value is None:
+        return None
+    if key in _LIST_KEYS:
+        return _as_list(key, value)
+    if key == "now":
+        return parse_now(value)
+    if key in _INT_KEYS or key in _FLOAT_KEYS:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r} is not a number")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} '{value}' is not a number; e.g. {key} = 48") from None
+        if key in _INT_KEYS:
+            if number != int(number):
+                raise ConfigError(f"{key} '{value}' must be a whole number")
+            return int(number)
+        return number
+    if key in _STR_KEYS or key in SECRET_KEYS:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key} must be a string")
+        return value.strip() or None
+    raise ConfigError(f"unknown setting {key}")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Read [sources.genesys] through dlt (config.toml, secrets.toml, SOURCES__GENESYS__* env), apply overrides."""
+    import dlt
+
+    raw: dict[str, Any] = {}
+    try:
+        for key in SECRET_KEYS:
+            raw[key] = dlt.secrets.get(f"{SECTION}.{key}")
+        for key in CONFIG_KEYS:
+            raw[key] = dlt.config.get(f"{SECTION}.{key}")
+    except ConfigError:
+        raise
+    except Exception as exc:  # a malformed TOML file or env value surfaces here
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"could not read the [sources.genesys] config: {first[:200]}; fix .dlt/*.toml") from None
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            raw[key] = value
+    values = {key: coerce(key, value) for key, value in raw.items() if value is not None}
+    values = {key: value for key, value in values.items() if value is not None}
+    return Settings(**values).validate()

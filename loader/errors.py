@@ -1,0 +1,50 @@
+"""Exceptions of the loader, each carrying the CLI exit code it maps to."""
+
+from __future__ import annotations
+
+
+class LoaderError(Exception):
+    """A load failed; the message says what failed and what to do next. CLI exit code 1."""
+
+    exit_code = 1
+
+
+class UsageError(LoaderError):
+    """Bad input from the user (options, config): nothing was loaded. CLI exit code 2."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """Invalid option or configuration value; the one-line message says what to fix."""
+
+
+class AuthError(LoaderError):
+    """The OAuth client was rejected or lacks permission (never carries the secret or a token)."""
+
+
+class ApiError(LoaderError):
+    """A Genesys API call failed for good: endpoint, status, Genesys message, code and correlation id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        correlation_id: str | None = None,
+        endpoint: str | None = None,
+        retryable: bool = False,
+        too_large: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.correlation_id = correlation_id
+        self.endpoint = endpoint
+        self.retryable = retryable
+        self.too_large = too_large
+
+
+class WindowError(LoaderError):
+    """A time window could not be loaded even after retries and splitting."""

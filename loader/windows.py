@@ -1,0 +1,166 @@
+"""Dates, time zones, granularity and the split of a UTC range into query windows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from loader.errors import ConfigError
+
+GRANULARITIES: dict[str, timedelta] = {
+    "PT1H": timedelta(hours=1),
+    "PT30M": timedelta(minutes=30),
+    "PT15M": timedelta(minutes=15),
+}
+
+
+def parse_local_date(text: str, label: str = "date") -> date:
+    """Parse a YYYY-MM-DD date; `label` (START, END) names the option in the error message."""
+    value = (text or "").strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ConfigError(f"{label} '{text}' is not a date; use YYYY-MM-DD (e.g. 2026-03-01)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{label} '{text}' is not a date; use YYYY-MM-DD (e.g. 2026-03-01)") from None
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """Return the IANA time zone `name` (e.g. America/New_York, UTC) or raise ConfigError."""
+    value = (name or "").strip()
+    hint = "use an IANA name such as UTC, Europe/London or America/New_York"
+    if not value or value.startswith("/") or ".." in value:
+        raise ConfigError(f"time zone '{name}' is unknown; {hint}")
+    try:
+        zone = ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"time zone '{name}' is unknown; {hint}") from None
+    # ZoneInfo also opens odd tzdata files (e.g. 'posixrules'); only accept listed names.
+    if value != "UTC" and value not in available_timezones():
+        raise ConfigError(f"time zone '{name}' is unknown; {hint}")
+    return zone
+
+
+def parse_granularity(text: str) -> timedelta:
+    """Bucket size for `PT1H`, `PT30M` or `PT15M`."""
+    try:
+        return GRANULARITIES[(text or "").strip().upper()]
+    except KeyError:
+        raise ConfigError(
+            f"granularity '{text}' is not supported; use one of {', '.join(GRANULARITIES)}"
+        ) from None
+
+
+def floor_to(moment: datetime, step: timedelta) -> datetime:
+    """Floor an aware datetime to a multiple of `step` since the Unix epoch (UTC)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((moment - epoch) // step) * step
+
+
+def ceil_to(moment: datetime, step: timedelta) -> datetime:
+    """Ceil an aware datetime to a multiple of `step` since the Unix epoch (UTC)."""
+    floored = floor_to(moment, step)
+    return floored if floored == moment else floored + step
+
+
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which local `day` starts in `zone` (DST-aware)."""
+    local = datetime(day.year, day.month, day.day, tzinfo=zone)
+    # A nonexistent local midnight (DST jump at 00:00) normalises forward through UTC.
+    return local.astimezone(UTC)
+
+
+def _granularity_name(step: timedelta) -> str:
+    return next(name for name, value in GRANULARITIES.items() if value == step)
+
+
+def check_zone_granularity(zone: ZoneInfo, granularity: str, instants: list[datetime]) -> None:
+    """Raise ConfigError when the zone's offset at any of `instants` is not whole buckets long."""
+    step = parse_granularity(granularity)
+    for instant in instants:
+        offset = instant.astimezone(zone).utcoffset() or timedelta(0)
+        if offset % step:
+            usable = [name for name, value in GRANULARITIES.items() if offset % value == timedelta(0)]
+            hours, rest = divmod(abs(int(offset.total_seconds())) // 60, 60)
+            sign = "-" if offset < timedelta(0) else "+"
+            raise ConfigError(
+                f"time zone {zone.key} is UTC{sign}{hours:02d}:{rest:02d}, not a whole number of "
+                f"{granularity} buckets; use --granularity {usable[0] if usable else 'PT15M'}"
+            )
+
+
+def local_dates_to_utc(start: date, end: date, zone: ZoneInfo, granularity: str) -> tuple[datetime, datetime]:
+    """Exact UTC range [start 00:00, end+1 00:00) local, checked against the granularity."""
+    if end < start:
+        raise ConfigError(f"END {end.isoformat()} is before START {start.isoformat()}; swap them")
+    utc_start = local_midnight_utc(start, zone)
+    utc_end = local_midnight_utc(end + timedelta(days=1), zone)
+    check_zone_granularity(zone, granularity, [utc_start, utc_end])
+    return utc_start, utc_end
+
+
+@dataclass(frozen=True)
+class Window:
+    """One query window [start, end) in UTC, aligned to the granularity."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def interval(self) -> str:
+        """ISO-8601 interval as Genesys expects it."""
+        return f"{iso_z(self.start)}/{iso_z(self.end)}"
+
+    def __str__(self) -> str:
+        return self.interval
+
+    def halves(self, step: timedelta) -> tuple[Window, Window] | None:
+        """Split in two bucket-aligned halves; None when the window is a single bucket."""
+        buckets = (self.end - self.start) // step
+        if buckets <= 1:
+            return None
+        middle = self.start + (buckets // 2) * step
+        return Window(self.start, middle), Window(middle, self.end)
+
+
+def iso_z(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and Z, the form Genesys documents."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def split_windows(
+    start: datetime, end: datetime, zone: ZoneInfo, days: float = 1.0, step: timedelta | None = None
+) -> Iterator[Window]:
+    """Cut [start, end) at local midnights of `zone`, every `days` days (a local day may be 23/25 h).
+
+    Windows that are not whole days (an incremental start mid-day) are cut at the next local midnight.
+    """
+    if end <= start:
+        return
+    if days < 1:
+        # Sub-day windows: plain fixed steps in UTC, aligned to the bucket size.
+        size = timedelta(hours=max(1.0, days * 24))
+        if step:
+            size = max(step, (size // step) * step)
+        cursor = start
+        while cursor < end:
+            nxt = min(end, cursor + size)
+            yield Window(cursor, nxt)
+            cursor = nxt
+        return
+    whole_days = int(days)
+    cursor = start
+    local_day = start.astimezone(zone).date()
+    while cursor < end:
+        local_day = local_day + timedelta(days=whole_days)
+        boundary = local_midnight_utc(local_day, zone)
+        if step:
+            boundary = ceil_to(boundary, step)
+        if boundary <= cursor:
+            continue
+        nxt = min(end, boundary)
+        yield Window(cursor, nxt)
+        cursor = nxt
