@@ -1,0 +1,1 @@
+"""dlt loader for Genesys Cloud queue service-level data (source `genesys`, CLI `python -m loader`)."""

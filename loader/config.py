@@ -125,11 +125,11 @@ def _as_list(key: str, value: Any) -> list[str]:
             try:
                 value = json.loads(text)
             except ValueError:
-                raise ConfigError(f"{key} '{value}' is not a list; use e.g. [\"voice\",\"message\"]") from None
+                raise ConfigError(f'{key} \'{value}\' is not a list; use e.g. ["voice","message"]') from None
         else:
             value = [part for part in re.split(r"[,\s]+", text) if part]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{key} must be a list of strings, e.g. [\"voice\",\"message\"]")
+        raise ConfigError(f'{key} must be a list of strings, e.g. ["voice","message"]')
     return [v.strip() for v in value]
 
 
@@ -141,7 +141,9 @@ def parse_now(value: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ConfigError(f"now '{value}' is not an ISO-8601 instant; use e.g. 2026-03-01T12:00:00Z") from None
+            raise ConfigError(
+                f"now '{value}' is not an ISO-8601 instant; use e.g. 2026-03-01T12:00:00Z"
+            ) from None
     if moment.tzinfo is None:
         raise ConfigError(f"now '{value}' has no UTC offset; use e.g. 2026-03-01T12:00:00Z")
     return moment.astimezone(UTC)
@@ -175,7 +177,7 @@ def coerce(key: str, value: Any) -> Any:
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Read [sources.genesys] through dlt (config.toml, secrets.toml, SOURCES__GENESYS__* env), apply overrides."""
+    """Read [sources.genesys] via dlt (.dlt/*.toml, SOURCES__GENESYS__* env vars); apply overrides."""
     import dlt
 
     raw: dict[str, Any] = {}
@@ -187,8 +189,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     except ConfigError:
         raise
     except Exception as exc:  # a malformed TOML file or env value surfaces here
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"could not read the [sources.genesys] config: {first[:200]}; fix .dlt/*.toml") from None
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigError(
+            f"could not read the configuration: {detail[:300]}; fix the file and re-run"
+        ) from None
     for key, value in (overrides or {}).items():
         if value is not None:
             raw[key] = value

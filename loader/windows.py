@@ -164,3 +164,49 @@ def split_windows(
         nxt = min(end, boundary)
         yield Window(cursor, nxt)
         cursor = nxt
+
+
+@dataclass(frozen=True)
+class LoadRange:
+    """The UTC range one run loads, and whether it came from explicit dates (a backfill)."""
+
+    start: datetime
+    end: datetime
+    explicit: bool
+
+
+def plan_range(
+    *,
+    start_date: date | None,
+    end_date: date | None,
+    zone: ZoneInfo,
+    granularity: str,
+    now: datetime,
+    cursor: datetime | None,
+    lookback_hours: float,
+    initial_days: int,
+) -> LoadRange:
+    """Explicit local dates → exact UTC range (clipped at now); else incremental from the cursor.
+
+    Incremental: from the last loaded bucket minus lookback_hours (late metrics keep changing), or
+    initial_days back on the first run, up to now floored to the granularity.
+    """
+    step = parse_granularity(granularity)
+    now_floor = floor_to(now, step)
+    if start_date is None and end_date is None:
+        if cursor is not None:
+            start = floor_to(cursor - timedelta(hours=lookback_hours), step)
+        else:
+            start = now_floor - timedelta(days=initial_days)
+        return LoadRange(min(start, now_floor), now_floor, explicit=False)
+    today = now.astimezone(zone).date()
+    if start_date is None:
+        raise ConfigError("END is set without START; give both (--start YYYY-MM-DD --end YYYY-MM-DD)")
+    end_date = end_date or today
+    if start_date > today:
+        raise ConfigError(
+            f"START {start_date.isoformat()} is in the future (today is {today.isoformat()} in {zone.key}); "
+            "use a past date"
+        )
+    start, end = local_dates_to_utc(start_date, end_date, zone, granularity)
+    return LoadRange(start, min(end, now_floor), explicit=True)

@@ -1,0 +1,7 @@
+"""Entry point for `python -m loader`."""
+
+import sys
+
+from loader.cli import main
+
+sys.exit(main())

@@ -1,0 +1,218 @@
+"""Conversation aggregates: the query body for one window and the response as a pyarrow.Table."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from loader.errors import ApiError
+from loader.windows import Window
+
+METRICS = [
+    "nOffered",
+    "tAnswered",
+    "tAbandon",
+    "tShortAbandon",
+    "tFlowOut",
+    "tWait",
+    "tHandle",
+    "nOverSla",
+    "oServiceLevel",
+]
+GROUP_BY = ["queueId", "mediaType"]
+AGGREGATES_PATH = "/analytics/conversations/aggregates/query"
+
+# (column, metric, stat) in table order; counts are BIGINT, the target ratio DOUBLE.
+METRIC_COLUMNS: list[tuple[str, str, str]] = [
+    ("offered_count", "nOffered", "count"),
+    ("answered_count", "tAnswered", "count"),
+    ("answered_ms_sum", "tAnswered", "sum"),
+    ("abandoned_count", "tAbandon", "count"),
+    ("abandoned_ms_sum", "tAbandon", "sum"),
+    ("short_abandoned_count", "tShortAbandon", "count"),
+    ("flow_out_count", "tFlowOut", "count"),
+    ("handled_count", "tHandle", "count"),
+    ("handle_ms_sum", "tHandle", "sum"),
+    ("wait_count", "tWait", "count"),
+    ("wait_ms_sum", "tWait", "sum"),
+    ("over_sla_count", "nOverSla", "count"),
+    ("sl_numerator", "oServiceLevel", "numerator"),
+    ("sl_denominator", "oServiceLevel", "denominator"),
+    ("sl_target_ratio", "oServiceLevel", "target"),
+]
+TS = pa.timestamp("us", tz="UTC")
+SCHEMA = pa.schema(
+    [
+        pa.field("org_id", pa.string(), nullable=False),
+        pa.field("queue_id", pa.string(), nullable=False),
+        pa.field("media_type", pa.string(), nullable=False),
+        pa.field("interval_start", TS, nullable=False),
+        pa.field("interval_end", TS, nullable=False),
+        *[
+            pa.field(name, pa.float64() if stat == "target" else pa.int64(), nullable=True)
+            for name, _, stat in METRIC_COLUMNS
+        ],
+        pa.field("loaded_at", TS, nullable=False),
+    ]
+)
+PRIMARY_KEY = ["org_id", "queue_id", "media_type", "interval_start"]
+
+
+# The response is parsed by Arrow's C++ JSON reader into columns against an explicit schema (fields not in
+# it are ignored), then pivoted with vectorised compute: no Python object per bucket or metric. This is
+# several times faster than building dicts, and the bulk of a load's CPU time is here.
+_F = pa.float64()
+_STATS = pa.struct([("count", _F), ("sum", _F), ("numerator", _F), ("denominator", _F), ("target", _F)])
+_METRIC = pa.struct([("metric", pa.string()), ("stats", _STATS)])
+_BUCKET = pa.struct([("interval", pa.string()), ("metrics", pa.list_(_METRIC))])
+_GROUP = pa.struct([("queueId", pa.string()), ("mediaType", pa.string())])
+_RESULT = pa.struct([("group", _GROUP), ("data", pa.list_(_BUCKET))])
+_RESPONSE = pa.schema([("results", pa.list_(_RESULT)), ("cursor", pa.string())])
+_PARSE = pa_json.ParseOptions(explicit_schema=_RESPONSE, unexpected_field_behavior="ignore")
+
+
+@dataclass
+class Decoded:
+    """A decoded aggregates body: its results as a flat Arrow array of groups, and the paging cursor."""
+
+    results: pa.Array | None
+    cursor: str | None
+
+
+def decode(raw: bytes) -> Decoded:
+    """Decode a sync aggregates or async job-results body (`results`, optional `cursor`)."""
+    # JSON strings cannot hold raw newlines, so this only joins a pretty-printed body onto one line,
+    # which the line-delimited reader needs.
+    body = raw.replace(b"\r", b" ").replace(b"\n", b" ").strip() or b"{}"
+    try:
+        table = pa_json.read_json(
+            io.BytesIO(body),
+            read_options=pa_json.ReadOptions(block_size=len(body) + 64, use_threads=False),
+            parse_options=_PARSE,
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ApiError(f"an aggregates response could not be parsed ({exc}); re-run, or report it") from None
+    if table.num_rows != 1:
+        raise ApiError("an aggregates response is not one JSON object; check api_base_url")
+    cursor = table.column("cursor")[0].as_py()
+    results = table.column("results").combine_chunks()
+    return Decoded(pc.list_flatten(results) if results.null_count == 0 else None, cursor)
+
+
+def build_query(
+    window: Window,
+    granularity: str,
+    queue_ids: list[str] | None = None,
+    media_types: list[str] | None = None,
+) -> dict[str, Any]:
+    """ConversationAggregationQuery for all (or the filtered) queues and media types over one window."""
+    body: dict[str, Any] = {
+        "interval": window.interval,
+        "granularity": granularity,
+        "groupBy": list(GROUP_BY),
+        "metrics": list(METRICS),
+    }
+    clauses = []
+    if queue_ids:
+        clauses.append(
+            {"type": "or", "predicates": [{"dimension": "queueId", "value": q} for q in queue_ids]}
+        )
+    if media_types:
+        clauses.append(
+            {"type": "or", "predicates": [{"dimension": "mediaType", "value": m} for m in media_types]}
+        )
+    if clauses:
+        body["filter"] = {"type": "and", "clauses": clauses}
+    return body
+
+
+def _epoch_us(text: str) -> int:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _parse_intervals(intervals: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Start/end epoch microseconds per bucket; each distinct interval string is parsed once in Python."""
+    unique = pc.unique(intervals)
+    starts, ends = [], []
+    for text in unique.to_pylist():
+        first, _, second = (text or "").partition("/")
+        try:
+            starts.append(_epoch_us(first))
+            ends.append(_epoch_us(second))
+        except ValueError:
+            raise ApiError(f"an aggregates bucket has an invalid interval {text!r}; report it") from None
+    index = pc.index_in(intervals, value_set=unique).to_numpy(zero_copy_only=False)
+    return np.asarray(starts, dtype=np.int64)[index], np.asarray(ends, dtype=np.int64)[index]
+
+
+def results_table(
+    results: pa.Array | None, org_id: str, loaded_at: datetime, window: Window | None = None
+) -> tuple[pa.Table, set[str]]:
+    """Flat results (one struct per group) → rows per group x bucket, plus the queue ids seen."""
+    if results is None or len(results) == 0:
+        return SCHEMA.empty_table(), set()
+    group = results.field("group")
+    queue_ids, media_types = group.field("queueId"), group.field("mediaType")
+    data = results.field("data")
+    group_index = pc.list_parent_indices(data)
+    buckets = pc.list_flatten(data)
+    n = len(buckets)
+    if n == 0:
+        return SCHEMA.empty_table(), set(pc.unique(queue_ids.drop_null()).to_pylist())
+    start, end = _parse_intervals(buckets.field("interval"))
+    metrics = buckets.field("metrics")
+    row_of_metric = pc.list_parent_indices(metrics).to_numpy(zero_copy_only=False)
+    flat = pc.list_flatten(metrics)
+    names = flat.field("metric")
+    stats = flat.field("stats")
+    columns: list[pa.Array] = []
+    for _, metric, stat in METRIC_COLUMNS:
+        picked = pc.and_kleene(pc.equal(names, metric), pc.is_valid(stats.field(stat)))
+        picked_np = picked.fill_null(False).to_numpy(zero_copy_only=False)
+        rows = row_of_metric[picked_np]
+        values = np.zeros(n, dtype=np.float64)
+        present = np.zeros(n, dtype=bool)
+        values[rows] = stats.field(stat).to_numpy(zero_copy_only=False)[picked_np]
+        present[rows] = True
+        if stat == "target":
+            columns.append(pa.array(values, pa.float64(), mask=~present))
+        else:
+            columns.append(pa.array(np.rint(values).astype(np.int64), pa.int64(), mask=~present))
+    queue = pc.take(queue_ids, group_index)
+    media = pc.take(media_types, group_index)
+    keep = pc.and_(pc.is_valid(queue), pc.is_valid(media))  # rows without group keys cannot be attributed
+    if window is not None:  # a bucket overlapping the edge belongs to another window
+        lo = int(window.start.timestamp()) * 1_000_000
+        hi = int(window.end.timestamp()) * 1_000_000
+        keep = pc.and_(keep, pa.array((start >= lo) & (start < hi)))
+    loaded_us = int(loaded_at.timestamp() * 1_000_000)
+    table = pa.Table.from_arrays(
+        [
+            pa.array(np.full(n, org_id, dtype=object), pa.string()),
+            queue,
+            media,
+            pa.array(start, pa.int64()).cast(TS),
+            pa.array(end, pa.int64()).cast(TS),
+            *columns,
+            pa.array(np.full(n, loaded_us, dtype=np.int64)).cast(TS),
+        ],
+        names=SCHEMA.names,
+    )
+    table = table.filter(keep).cast(SCHEMA)
+    seen = set(pc.unique(table.column("queue_id")).to_pylist())
+    return table, seen
+
+
+def parse_response(raw: bytes, org_id: str, loaded_at: datetime, window: Window | None = None) -> pa.Table:
+    """One sync aggregates response body → Arrow table (absent metrics are nulls, never zeros)."""
+    return results_table(decode(raw).results, org_id, loaded_at, window)[0]

@@ -1,0 +1,301 @@
+"""Genesys HTTP client: dlt RESTClient + retrying session with Genesys rate-limit pacing, 401 re-auth and
+error mapping (endpoint, status, Genesys message/code, correlation id; never a token or secret)."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from dlt.sources.helpers.requests.retry import (
+    DEFAULT_RETRY_EXCEPTIONS,
+    _get_retry_response,
+    retry_if_status,
+    wait_exponential_retry_after,
+)
+from dlt.sources.helpers.requests.session import Session
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import BasePaginator
+from requests import PreparedRequest, RequestException, Response
+from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
+
+from loader.auth import GenesysClientCredentials
+from loader.config import Settings
+from loader.errors import ApiError, AuthError
+from loader.regions import Endpoints
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUS = (429, 502, 503, 504)
+# Which permission a 403 on a path is about (shared/genesys-api.md §3).
+PERMISSIONS = (
+    ("/analytics/", "analytics:conversationAggregate:view"),
+    ("/routing/queues", "routing:queue:view"),
+)
+TOO_LARGE = re.compile(r"too (large|many|big)|exceed|maximum|max(imum)? (interval|result)|limit", re.I)
+
+
+@dataclass
+class CallStats:
+    """Counters the CLI reports: API calls (attempts), retries, re-authentications, pacing pauses."""
+
+    calls: int = 0
+    retries: int = 0
+    reauths: int = 0
+    paced_s: float = 0.0
+
+    def snapshot(self) -> tuple[int, int]:
+        return self.calls, self.retries
+
+
+class GenesysWait(wait_exponential_retry_after):
+    """Retry-After (seconds or HTTP date), else inin-ratelimit-reset, else capped exponential backoff with
+    jitter. Every wait is capped at backoff_cap_s."""
+
+    def __init__(self, base_s: float, cap_s: float) -> None:
+        super().__init__(multiplier=base_s, max=cap_s, min=0)
+        self.base_s = base_s
+        self.cap_s = cap_s
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        response = _get_retry_response(retry_state)
+        if response is not None:
+            retry_after = self._get_retry_after(retry_state)
+            if retry_after is not None:
+                return min(self.cap_s, retry_after)
+            reset = _float_header(response, "inin-ratelimit-reset")
+            if reset is not None and reset > 0:
+                return min(self.cap_s, reset)
+        step = self.base_s * (2 ** (retry_state.attempt_number - 1))
+        return min(self.cap_s, step) * random.uniform(0.5, 1.0)
+
+
+def _float_header(response: Response, name: str) -> float | None:
+    value = response.headers.get(name)
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class GenesysHttp:
+    """All HTTP to Genesys: a token session and an API session, both retrying; the API session
+    re-authenticates once on a 401 and paces itself on the inin-ratelimit-* headers."""
+
+    def __init__(self, settings: Settings, endpoints: Endpoints | None = None) -> None:
+        self.settings = settings
+        self.endpoints = endpoints or settings.endpoints
+        self.stats = CallStats()
+        self._pause_until = 0.0
+        token_session = self._session(reauth=False)
+        self.auth = GenesysClientCredentials(
+            access_token_url=self.endpoints.token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            session=token_session,
+        )
+        self.rest = RESTClient(
+            base_url=f"{self.endpoints.api_base_url}/api/v2",
+            headers={"Accept": "application/json"},
+            auth=self.auth,
+            session=self._session(reauth=True),
+        )
+
+    # --- session machinery -------------------------------------------------------------------------
+    def _session(self, reauth: bool) -> Session:
+        session = Session(timeout=self.settings.request_timeout_s, raise_for_status=False)
+        session.headers["User-Agent"] = "genesys-queue-sla-loader"
+        plain_send = session.send
+
+        def counted_send(request: PreparedRequest, **kwargs: Any) -> Response:
+            self._pace()
+            self.stats.calls += 1
+            started = time.monotonic()
+            response = plain_send(request, **kwargs)
+            logger.debug(
+                "%s %s -> %s in %.3f s",
+                request.method,
+                _path(request.url),
+                response.status_code,
+                time.monotonic() - started,
+            )
+            self._note_rate_limit(response)
+            return response
+
+        retrying = Retrying(
+            wait=GenesysWait(self.settings.backoff_base_s, self.settings.backoff_cap_s),
+            retry=retry_any(
+                retry_if_status(RETRY_STATUS), retry_if_exception_type(tuple(DEFAULT_RETRY_EXCEPTIONS))
+            ),
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            before_sleep=self._before_sleep,
+            reraise=True,
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        retrying_send = retrying.wraps(counted_send)
+
+        def send(request: PreparedRequest, **kwargs: Any) -> Response:
+            response = retrying_send(request, **kwargs)
+            if reauth and response.status_code == 401:
+                # The token expired early or was revoked: one new token, one retry, never more.
+                self.stats.reauths += 1
+                logger.info(
+                    "HTTP 401 on %s: requesting a new access token and retrying once", _path(request.url)
+                )
+                self.auth.invalidate()
+                self.auth(request)
+                response = retrying_send(request, **kwargs)
+                if response.status_code == 401:
+                    raise AuthError(
+                        f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "
+                        f"even with a fresh token{_describe(response)}: the OAuth credentials were rejected "
+                        "or lack permission; check client_id/client_secret, the region and the client's role"
+                    )
+            return response
+
+        session.send = send  # type: ignore[method-assign]
+        return session
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        response = _get_retry_response(state)
+        what = (
+            f"HTTP {response.status_code}"
+            if response is not None
+            else type(state.outcome.exception()).__name__
+        )
+        wait = state.next_action.sleep if state.next_action else 0
+        logger.debug("attempt %s got %s; retrying in %.2f s", state.attempt_number, what, wait)
+
+    def _note_rate_limit(self, response: Response) -> None:
+        """Pace before hitting 429: spread the remaining requests over the time left in the window."""
+        allowed = _float_header(response, "inin-ratelimit-allowed")
+        count = _float_header(response, "inin-ratelimit-count")
+        if not allowed or count is None or count < allowed * self.settings.pace_ratio:
+            return
+        reset = _float_header(response, "inin-ratelimit-reset") or 1.0
+        remaining = max(1.0, allowed - count)
+        pause = min(self.settings.backoff_cap_s, reset / remaining if count < allowed else reset)
+        self._pause_until = max(self._pause_until, time.monotonic() + pause)
+
+    def _pace(self) -> None:
+        delay = self._pause_until - time.monotonic()
+        if delay > 0:
+            self.stats.paced_s += delay
+            logger.debug("pacing: rate limit nearly used, waiting %.2f s", delay)
+            time.sleep(delay)
+
+    # --- requests ----------------------------------------------------------------------------------
+    def request_raw(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> bytes:
+        """Send one API request (retries, re-auth included); return the body of the 2xx answer."""
+        try:
+            response = self.rest.request(path, method=method, json=json, params=params)  # type: ignore[arg-type]
+        except RequestException as exc:
+            raise ApiError(
+                f"{method} /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
+                f"({type(exc).__name__}: the connection dropped or timed out); check the network and re-run",
+                endpoint=f"{method} /api/v2{path}",
+                retryable=True,
+            ) from None
+        raise_for_genesys(response, method, path)
+        return response.content
+
+    def request_json(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+        """Like request_raw, parsed as JSON."""
+        content = self.request_raw(method, path, json=json, params=params)
+        try:
+            return orjson.loads(content) if content else {}
+        except orjson.JSONDecodeError:
+            raise ApiError(
+                f"{method} /api/v2{path} answered with a body that is not JSON; check api_base_url"
+            ) from None
+
+    def paginate(self, path: str, paginator: BasePaginator, params: dict | None = None) -> Iterator[Any]:
+        """Pages of `path` (dlt paginator drives the query parameters); yields each page's parsed JSON."""
+        try:
+            for page in self.rest.paginate(
+                path,
+                params=params,
+                paginator=paginator,
+                data_selector="$",
+                hooks={"response": [lambda response, *a, **k: None]},
+            ):
+                raise_for_genesys(page.response, "GET", path)
+                yield orjson.loads(page.response.content)
+        except RequestException as exc:
+            raise ApiError(
+                f"GET /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
+                f"({type(exc).__name__}); check the network and re-run",
+                endpoint=f"GET /api/v2{path}",
+                retryable=True,
+            ) from None
+
+
+def _path(url: str | None) -> str:
+    """Path and query of a URL, for logs and errors (never headers)."""
+    match = re.match(r"^[a-z]+://[^/]+(.*)$", url or "")
+    return match.group(1) if match else (url or "")
+
+
+def _describe(response: Response) -> str:
+    """', Genesys code X: message (correlation id Y)' from an error response."""
+    body: Any = {}
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+    except orjson.JSONDecodeError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    message = str(body.get("message") or "").strip()[:300]
+    code = body.get("code")
+    correlation = response.headers.get("inin-correlation-id") or body.get("contextId")
+    parts = []
+    if code:
+        parts.append(f"code {code}")
+    if message:
+        parts.append(f"message '{message}'")
+    if correlation:
+        parts.append(f"correlation id {correlation}")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+def raise_for_genesys(response: Response, method: str, path: str) -> None:
+    """Map a final (post-retry) error response to ApiError/AuthError with Genesys's details."""
+    status = response.status_code
+    if status < 400:
+        return
+    endpoint = f"{method} /api/v2{path.split('?')[0]}"
+    detail = _describe(response)
+    try:
+        body = orjson.loads(response.content) if response.content else {}
+    except orjson.JSONDecodeError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    code = body.get("code")
+    correlation = response.headers.get("inin-correlation-id") or body.get("contextId")
+    common = {"status": status, "code": code, "correlation_id": correlation, "endpoint": endpoint}
+    if status == 403:
+        permission = next((p for prefix, p in PERMISSIONS if prefix in path), "the needed permission")
+        raise AuthError(
+            f"{endpoint} was denied (HTTP 403{detail}): the OAuth client's role lacks permission "
+            f"{permission}; grant it on all divisions and re-run"
+        )
+    if status == 401:
+        raise AuthError(
+            f"{endpoint} answered HTTP 401{detail}: the credentials were rejected or lack permission"
+        )
+    if status in RETRY_STATUS:
+        raise ApiError(
+            f"{endpoint} still answered HTTP {status} after retries{detail}; wait and re-run "
+            "(loaded windows are kept)",
+            retryable=True,
+            **common,
+        )
+    text = f"{body.get('message') or ''} {code or ''}"
+    too_large = status == 400 and bool(TOO_LARGE.search(text))
+    raise ApiError(f"{endpoint} failed with HTTP {status}{detail}", too_large=too_large, **common)

@@ -1,0 +1,84 @@
+"""Async aggregate jobs for large backfills: submit, poll with backoff, page through the cursor, resubmit
+FAILED/EXPIRED jobs a bounded number of times."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from loader.aggregates import decode
+from loader.client import GenesysHttp
+from loader.errors import WindowError
+from loader.windows import Window
+
+logger = logging.getLogger(__name__)
+
+JOBS_PATH = "/analytics/conversations/aggregates/jobs"
+JOB_PAGE_SIZE = 100  # result groups per page
+DONE = {"FULFILLED", "FAILED", "CANCELLED", "EXPIRED"}
+
+
+def job_results(
+    http: GenesysHttp,
+    query: dict[str, Any],
+    window: Window,
+    *,
+    max_resubmits: int,
+    poll_cap_s: float,
+    timeout_s: float,
+) -> Iterator[Any]:
+    """Yield the `results` of each page of a fulfilled job for `query`; resubmit failed or expired jobs."""
+    body = {**query, "pageSize": JOB_PAGE_SIZE}
+    last_state = "?"
+    for attempt in range(max_resubmits + 1):
+        job_id = http.request_json("POST", JOBS_PATH, json=body)["jobId"]
+        status = _wait(http, job_id, window, poll_cap_s, timeout_s)
+        last_state = status.get("state", "?")
+        if last_state == "FULFILLED":
+            yield from _pages(http, job_id)
+            return
+        logger.warning(
+            "async job for window %s ended %s (%s); resubmitting (%d of %d)",
+            window,
+            last_state,
+            status.get("errorMessage") or "no message",
+            attempt + 1,
+            max_resubmits,
+        )
+    raise WindowError(
+        f"window {window}: the async aggregates job ended {last_state} {max_resubmits + 1} times; "
+        "re-run later or load smaller ranges (sync queries)"
+    )
+
+
+def _pages(http: GenesysHttp, job_id: str) -> Iterator[Any]:
+    """Follow `cursor` through the results. Not dlt's cursor paginator: it would parse every (large) page a
+    second time with the stdlib json module, which costs more than the whole load of the page."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        params = {"cursor": cursor} if cursor else None
+        page = decode(http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params))
+        yield page.results
+        cursor = page.cursor
+        if not cursor or cursor in seen:
+            return
+        seen.add(cursor)
+
+
+def _wait(http: GenesysHttp, job_id: str, window: Window, poll_cap_s: float, timeout_s: float) -> dict:
+    delay = 0.05
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = http.request_json("GET", f"{JOBS_PATH}/{job_id}")
+        if status.get("state") in DONE:
+            return status
+        if time.monotonic() > deadline:
+            raise WindowError(
+                f"window {window}: async job still {status.get('state')} after {timeout_s:.0f} s; "
+                "re-run later"
+            )
+        time.sleep(delay)
+        delay = min(poll_cap_s, delay * 2)

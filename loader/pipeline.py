@@ -1,0 +1,297 @@
+"""run_load(): one load of Genesys queue data into DuckDB (used by the CLI, end-to-end tests, benchmarks)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from loader.client import GenesysHttp
+from loader.config import Settings, load_settings
+from loader.errors import ConfigError, LoaderError
+from loader.source import RunContext, genesys, plan_windows, state_cursor
+from loader.windows import parse_local_date, parse_timezone, plan_range
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "genesys"
+DATASET_NAME = "genesys_raw"
+DEFAULT_DUCKDB_PATH = "genesys.duckdb"
+PIPELINES_DIRNAME = ".dlt_pipelines"
+# Bound DuckDB's memory during the merge (it spills to disk beyond this), so a year's backfill stays flat.
+DUCKDB_SETTINGS = {"memory_limit": "160MB", "preserve_insertion_order": False}
+TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
+
+BANNER = """
+==========================================================================================
+  SIMULATED DATA - no Genesys client_id is configured (or --simulator was given), so this
+  load talks to the bundled Genesys Cloud simulator and labels every row org_id='simulator'.
+  To load your real tenant: create an OAuth client (grant: client credentials) whose role has
+  analytics:conversationAggregate:view and routing:queue:view, then put client_id and
+  client_secret under [sources.genesys] in .dlt/secrets.toml (or set SOURCES__GENESYS__CLIENT_ID
+  and SOURCES__GENESYS__CLIENT_SECRET) and set region, e.g. region = "mypurecloud.ie".
+==========================================================================================
+""".strip("\n")
+
+
+@dataclass
+class LoadSummary:
+    """What one load did; the CLI prints it."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    api_calls: int = 0
+    retries: int = 0
+    reauths: int = 0
+    paced_s: float = 0.0
+    windows: int = 0
+    windows_split: int = 0
+    elapsed_s: float = 0.0
+    simulated: bool = False
+    org_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    granularity: str = "PT1H"
+    duckdb_path: str = ""
+    async_jobs: bool = False
+
+    @property
+    def interval_rows(self) -> int:
+        return self.rows.get("queue_intervals", 0)
+
+    def render(self) -> str:
+        lines = [
+            f"Loaded {'SIMULATED ' if self.simulated else ''}Genesys data for org {self.org_id} into "
+            f"{self.duckdb_path} (dataset {DATASET_NAME})",
+            f"  range      {_fmt(self.start)} .. {_fmt(self.end)} UTC at {self.granularity}"
+            f"{' via async jobs' if self.async_jobs else ''}",
+        ]
+        for table in TABLES:
+            lines.append(f"  {table:<28} {self.rows.get(table, 0):>10,} rows")
+        rate = self.interval_rows / self.elapsed_s if self.elapsed_s else 0.0
+        lines.append(
+            f"  windows {self.windows} (split {self.windows_split}), API calls {self.api_calls}, "
+            f"retries {self.retries}, re-auths {self.reauths}, elapsed {self.elapsed_s:.1f} s "
+            f"({rate:,.0f} interval rows/s)"
+        )
+        return "\n".join(lines)
+
+
+def _fmt(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def duckdb_path() -> Path:
+    """The DuckDB file: GENESYS_DUCKDB_PATH or ./genesys.duckdb (the one environment read of the loader)."""
+    return Path(os.environ.get("GENESYS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH).expanduser().resolve()
+
+
+def pipelines_dir_for(db_path: Path) -> Path:
+    """dlt working dir beside the DuckDB file, one per file, so separate databases never share state."""
+    return db_path.parent / PIPELINES_DIRNAME / db_path.name
+
+
+def _as_date(value: date | str | None, label: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return parse_local_date(value, label)
+
+
+@contextlib.contextmanager
+def _embedded_simulator(settings: Settings) -> Iterator[Settings]:
+    """Start the bundled simulator in-process and point the settings at it."""
+    try:
+        from simulator import SimulatorConfig, run_simulator
+    except ImportError as exc:
+        raise LoaderError(f"the bundled simulator cannot be imported ({exc}); configure client_id") from None
+    with run_simulator(SimulatorConfig()) as sim:
+        settings.client_id = sim.config.client_id
+        settings.client_secret = sim.config.client_secret
+        settings.api_base_url = sim.base_url
+        settings.login_base_url = sim.base_url
+        settings.simulated = True
+        yield settings
+
+
+def run_load(
+    *,
+    start: date | str | None = None,
+    end: date | str | None = None,
+    report_tz: str = "UTC",
+    granularity: str | None = None,
+    queue_ids: list[str] | None = None,
+    media_types: list[str] | None = None,
+    full_refresh: bool = False,
+    simulator: bool = False,
+    async_jobs: bool | None = None,
+    now: datetime | str | None = None,
+    db_path: str | Path | None = None,
+    settings: dict[str, Any] | None = None,
+) -> LoadSummary:
+    """Load one range (explicit local dates in report_tz) or incrementally; return what was done.
+
+    `settings` overrides [sources.genesys] keys (e.g. {"max_retries": 2, "backoff_cap_s": 0.05}).
+    Raises ConfigError (exit 2) for bad input before anything is written, LoaderError for failed loads.
+    """
+    started = time.monotonic()
+    start_date = _as_date(start, "START")
+    end_date = _as_date(end, "END")
+    zone = parse_timezone(report_tz or "UTC")
+    overrides = dict(settings or {})
+    overrides.update(
+        {"granularity": granularity, "queue_ids": queue_ids, "media_types": media_types, "now": now}
+    )
+    config = load_settings(overrides)
+    moment = config.now or datetime.now(UTC)
+    # Validate the explicit range before touching anything (END < START, future START, zone offsets).
+    if start_date or end_date:
+        plan_range(
+            start_date=start_date,
+            end_date=end_date,
+            zone=zone,
+            granularity=config.granularity,
+            now=moment,
+            cursor=None,
+            lookback_hours=config.lookback_hours,
+            initial_days=config.initial_days,
+        )
+    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
+    if db.is_dir():
+        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
+    simulated = simulator or not config.client_id
+    with contextlib.ExitStack() as stack:
+        if simulated:
+            stack.enter_context(_embedded_simulator(config))
+            logger.warning("%s", BANNER)
+        summary = _load(config, db, start_date, end_date, zone.key, full_refresh, async_jobs, moment)
+    summary.simulated = simulated
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def _load(
+    config: Settings,
+    db: Path,
+    start_date: date | None,
+    end_date: date | None,
+    report_tz: str,
+    full_refresh: bool,
+    async_jobs: bool | None,
+    moment: datetime,
+) -> LoadSummary:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    workdir = pipelines_dir_for(db)
+    if not db.exists():
+        # A new (or deleted) database: local dlt state from an older file must not leak into it.
+        shutil.rmtree(workdir, ignore_errors=True)
+    pipeline = dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipelines_dir=str(workdir),
+        destination=dlt.destinations.duckdb(
+            DuckDbCredentials(str(db), global_config=DUCKDB_SETTINGS)  # type: ignore[arg-type]
+        ),
+        dataset_name=DATASET_NAME,
+    )
+    # Arrow tables get _dlt_id like dict rows do (the raw-table contract).
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    state: dict[str, Any] = {}
+    if not full_refresh and db.exists():
+        try:
+            pipeline.sync_destination()
+        except Exception as exc:
+            raise LoaderError(
+                f"could not read dlt state from {db}: {str(exc).splitlines()[0][:200]}"
+            ) from None
+        state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
+    pinned = state.get("granularity")
+    if pinned and pinned != config.granularity:
+        raise ConfigError(
+            f"granularity {config.granularity} differs from {pinned} already loaded in {db}; "
+            f"use --granularity {pinned}, or --full-refresh to reload everything at {config.granularity}"
+        )
+    load_range = plan_range(
+        start_date=start_date,
+        end_date=end_date,
+        zone=parse_timezone(report_tz),
+        granularity=config.granularity,
+        now=moment,
+        cursor=state_cursor(state),
+        lookback_hours=config.lookback_hours,
+        initial_days=config.initial_days,
+    )
+    windows, use_jobs = plan_windows(config, load_range, report_tz, async_jobs)
+    http = GenesysHttp(config)
+    run = RunContext(config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC))
+    logger.info(
+        "loading %s .. %s UTC (%s, %d windows%s) into %s",
+        load_range.start.isoformat(),
+        load_range.end.isoformat(),
+        config.granularity,
+        len(windows),
+        ", async jobs" if use_jobs else "",
+        db,
+    )
+    source = genesys(
+        client_id=config.client_id,
+        client_secret=config.client_secret,
+        region=config.region,
+        api_base_url=config.api_base_url,
+        login_base_url=config.login_base_url,
+        granularity=config.granularity,
+        media_types=config.media_types,
+        queue_ids=config.queue_ids,
+        lookback_hours=config.lookback_hours,
+        initial_days=config.initial_days,
+        run=run,
+    )
+    try:
+        pipeline.run(source, refresh="drop_sources" if full_refresh else None)
+    except PipelineStepFailed as exc:
+        cause = _loader_cause(exc)
+        if cause is not None:
+            raise cause from None
+        raise LoaderError(
+            f"dlt {exc.step} step failed: {str(exc.exception).splitlines()[0][:300]}; "
+            "fix the cause and re-run (loaded data is kept)"
+        ) from None
+    return LoadSummary(
+        rows=dict(run.rows),
+        api_calls=http.stats.calls,
+        retries=http.stats.retries,
+        reauths=http.stats.reauths,
+        paced_s=http.stats.paced_s,
+        windows=len(windows),
+        windows_split=run.windows_split,
+        org_id=run.org_id,
+        start=load_range.start,
+        end=load_range.end,
+        granularity=config.granularity,
+        duckdb_path=str(db),
+        async_jobs=use_jobs,
+    )
+
+
+def _loader_cause(exc: BaseException) -> LoaderError | None:
+    """The LoaderError inside dlt's wrapped exceptions, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, LoaderError):
+            return current
+        nested = getattr(current, "exception", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+    return None

@@ -1,0 +1,256 @@
+"""The dlt source `genesys`: queues, queue_service_level_targets (scd2) and queue_intervals (merge)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract.resource import with_hints
+from dlt.sources import DltResource
+
+from loader import aggregates, jobs
+from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_table
+from loader.client import GenesysHttp
+from loader.config import Settings, load_settings
+from loader.errors import ApiError, WindowError
+from loader.queues import (
+    QUEUE_COLUMNS,
+    TARGET_COLUMNS,
+    list_queues,
+    placeholder_rows,
+    queue_rows,
+    target_rows,
+)
+from loader.windows import LoadRange, Window, parse_granularity, parse_timezone, plan_range, split_windows
+
+logger = logging.getLogger(__name__)
+
+ORG_PATH = "/organizations/me"
+QUEUE_KEY = ["org_id", "queue_id"]
+
+
+@dataclass
+class RunContext:
+    """What one run shares between the caller and the resources: settings, HTTP, plan and counters."""
+
+    settings: Settings
+    http: GenesysHttp
+    load_range: LoadRange
+    windows: list[Window]
+    use_jobs: bool = False
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    rows: dict[str, int] = field(default_factory=dict)
+    windows_done: int = 0
+    windows_split: int = 0
+    org_id: str | None = None
+
+    def count(self, table: str, n: int) -> None:
+        self.rows[table] = self.rows.get(table, 0) + n
+
+
+def state_cursor(state: dict[str, Any]) -> datetime | None:
+    """The incremental cursor (end of the last loaded bucket) stored in dlt source state."""
+    value = state.get("cursor")
+    return datetime.fromisoformat(value) if value else None
+
+
+def plan_windows(settings: Settings, load_range: LoadRange, report_tz: str, force_jobs: bool | None) -> tuple:
+    """Query windows for the range: local days (sync) or async_window_days chunks (async jobs)."""
+    zone = parse_timezone(report_tz)
+    step = parse_granularity(settings.granularity)
+    span_days = (load_range.end - load_range.start) / timedelta(days=1)
+    use_jobs = bool(force_jobs) if force_jobs is not None else span_days > settings.async_after_days
+    days = settings.async_window_days if use_jobs else settings.window_days
+    windows = list(split_windows(load_range.start, load_range.end, zone, days, step))
+    return windows, use_jobs
+
+
+@dlt.source(name="genesys", max_table_nesting=0)
+def genesys(
+    client_id: str | None = dlt.secrets.value,
+    client_secret: str | None = dlt.secrets.value,
+    region: str = "mypurecloud.com",
+    api_base_url: str | None = None,
+    login_base_url: str | None = None,
+    granularity: str = "PT1H",
+    media_types: list[str] | None = None,
+    queue_ids: list[str] | None = None,
+    lookback_hours: float = 48,
+    initial_days: int = 30,
+    run: Any = None,
+) -> Any:
+    """Genesys Cloud queue service-level data. `run` (a RunContext) is passed by loader.pipeline.run_load;
+    without it the source reads the rest of [sources.genesys] itself and loads incrementally."""
+    if run is None:
+        settings = load_settings(
+            {
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "region": region,
+                "api_base_url": api_base_url,
+                "login_base_url": login_base_url,
+                "granularity": granularity,
+                "media_types": media_types,
+                "queue_ids": queue_ids,
+                "lookback_hours": lookback_hours,
+                "initial_days": initial_days,
+            }
+        )
+        state = dlt.current.source_state()
+        now = settings.now or datetime.now(UTC)
+        load_range = plan_range(
+            start_date=None,
+            end_date=None,
+            zone=parse_timezone("UTC"),
+            granularity=settings.granularity,
+            now=now,
+            cursor=state_cursor(state),
+            lookback_hours=settings.lookback_hours,
+            initial_days=settings.initial_days,
+        )
+        windows, use_jobs = plan_windows(settings, load_range, "UTC", None)
+        run = RunContext(settings, GenesysHttp(settings), load_range, windows, use_jobs)
+    return resources(run)
+
+
+def resources(run: RunContext) -> list[DltResource]:
+    """Fetch the org id and the full queue listing now (small), then build the three resources."""
+    http = run.http
+    run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
+    listing = list_queues(http, run.settings.queue_page_size)
+    listed_at = run.loaded_at
+    listed_ids = {q["id"] for q in listing}
+    org_id = run.org_id
+
+    @dlt.resource(
+        name="queues",
+        write_disposition="merge",
+        primary_key=QUEUE_KEY,
+        columns=QUEUE_COLUMNS,
+    )
+    def queues() -> Iterator[list[dict[str, Any]]]:
+        state = dlt.current.source_state()
+        first_seen = state.setdefault("first_seen", {})
+        rows = queue_rows(listing, org_id, listed_at, first_seen)
+        run.count("queues", len(rows))
+        yield rows
+
+    @dlt.resource(
+        name="queue_service_level_targets",
+        write_disposition={"disposition": "merge", "strategy": "scd2"},
+        columns=TARGET_COLUMNS,
+    )
+    def queue_service_level_targets() -> Iterator[list[dict[str, Any]]]:
+        rows = target_rows(listing, org_id)
+        run.count("queue_service_level_targets", len(rows))
+        yield rows
+
+    @dlt.resource(
+        name="queue_intervals",
+        # Windows never overlap, so one load never holds a key twice: skipping dlt's staging dedup (a
+        # window function over the whole load) keeps the merge fast and its memory bounded.
+        write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+        primary_key=aggregates.PRIMARY_KEY,
+    )
+    def queue_intervals() -> Iterator[Any]:
+        state = dlt.current.source_state()
+        granularity = run.settings.granularity
+        state.setdefault("granularity", granularity)
+        seen: set[str] = set()
+        total = len(run.windows)
+        for index, window in enumerate(run.windows, start=1):
+            calls0, retries0 = http.stats.snapshot()
+            rows = 0
+            fetch = _job_tables if run.use_jobs else _sync_tables
+            for table in fetch(run, window, seen):
+                rows += table.num_rows
+                run.count("queue_intervals", table.num_rows)
+                yield table
+            run.windows_done += 1
+            _advance_cursor(state, run.load_range, window)
+            calls, retries = http.stats.snapshot()
+            logger.info(
+                "window %d of %d %s: %d rows, %d API calls, %d retries",
+                index,
+                total,
+                window,
+                rows,
+                calls - calls0,
+                retries - retries0,
+            )
+        first_seen = state.get("first_seen", {})
+        unknown = seen - listed_ids - set(first_seen)
+        if unknown:
+            logger.info(
+                "%d queue ids in analytics were never listed; adding them with NULL names", len(unknown)
+            )
+            run.count("queues", len(unknown))
+            hints = dlt.mark.make_hints(
+                table_name="queues", write_disposition="merge", primary_key=QUEUE_KEY, columns=QUEUE_COLUMNS
+            )
+            yield with_hints(placeholder_rows(org_id, unknown), hints, create_table_variant=True)
+
+    return [queues(), queue_service_level_targets(), queue_intervals()]
+
+
+def _advance_cursor(state: dict[str, Any], load_range: LoadRange, window: Window) -> None:
+    """Move the cursor forward only: an explicit backfill never moves it back, nor leaps over a gap."""
+    cursor = state_cursor(state)
+    if cursor is not None and window.end <= cursor:
+        return
+    if load_range.explicit and cursor is not None and window.start > cursor:
+        return
+    state["cursor"] = window.end.isoformat()
+
+
+def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
+    """One sync aggregates query per window; split in halves when Genesys keeps refusing it."""
+    settings = run.settings
+    query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
+    try:
+        raw = run.http.request_raw("POST", AGGREGATES_PATH, json=query)
+    except ApiError as exc:
+        splittable = exc.too_large or (exc.retryable and exc.status in (429, 504))
+        halves = window.halves(parse_granularity(settings.granularity)) if splittable else None
+        if halves:
+            run.windows_split += 1
+            logger.warning("window %s failed (HTTP %s); splitting it in two", window, exc.status)
+            for half in halves:
+                yield from _sync_tables(run, half, seen)
+            return
+        raise WindowError(f"window {window}: {exc}") from None
+    table, queue_ids = results_table(decode(raw).results, run.org_id or "", run.loaded_at, window)
+    seen |= queue_ids
+    if table.num_rows:
+        yield table
+
+
+def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
+    """Async job for a large window: one Arrow table per results page."""
+    settings = run.settings
+    query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
+    try:
+        for results in jobs.job_results(
+            run.http,
+            query,
+            window,
+            max_resubmits=settings.job_max_resubmits,
+            poll_cap_s=settings.job_poll_cap_s,
+            timeout_s=settings.job_timeout_s,
+        ):
+            table, queue_ids = results_table(results, run.org_id or "", run.loaded_at, window)
+            seen |= queue_ids
+            if table.num_rows:
+                yield table
+    except ApiError as exc:
+        raise WindowError(f"window {window}: {exc}") from None
+
+
+def elapsed_since(started: float) -> float:
+    return time.monotonic() - started

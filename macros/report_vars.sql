@@ -1,0 +1,92 @@
+{#- Validated access to the report vars of dbt_project.yml; a bad value fails the build with one clear line. -#}
+
+{% macro sl_formula() %}
+    {%- set valid = ['genesys', 'exclude_short_abandons', 'include_flow_outs'] %}
+    {%- set value = var('sl_formula') | string | trim %}
+    {%- if value not in valid %}
+        {{ exceptions.raise_compiler_error(
+            "var sl_formula '" ~ value ~ "' is not valid; use one of: " ~ valid | join(', ')
+        ) }}
+    {%- endif %}
+    {{- return(value) }}
+{% endmacro %}
+
+
+{#- Numerator and denominator of a bucket's service level under var sl_formula (Genesys SL% definition,
+    genesys-api.md section 7). Counts are the staging names. -#}
+{% macro sl_numerator_sql() %}
+    {%- if sl_formula() == 'genesys' -%}
+        sl_numerator
+    {%- else -%}
+        answered_count - over_sla_count
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro sl_denominator_sql() %}
+    {%- set formula = sl_formula() %}
+    {%- if formula == 'genesys' -%}
+        sl_denominator
+    {%- elif formula == 'exclude_short_abandons' -%}
+        answered_count + abandoned_count - short_abandoned_count
+    {%- else -%}
+        answered_count + abandoned_count + flow_out_count
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro report_timezone() %}
+    {%- set value = var('report_timezone') | string | trim %}
+    {%- if value == '' or "'" in value %}
+        {{ exceptions.raise_compiler_error(
+            "var report_timezone '" ~ value ~ "' is not a time zone; use an IANA name such as UTC or Europe/London"
+        ) }}
+    {%- endif %}
+    {{- return(value) }}
+{% endmacro %}
+
+
+{% macro include_deleted_queues() %}
+    {%- set value = var('include_deleted_queues') %}
+    {%- if value is sameas true or (value | string | lower) in ['true', '1', 'yes'] %}
+        {{- return(true) }}
+    {%- elif value is sameas false or (value | string | lower) in ['false', '0', 'no'] %}
+        {{- return(false) }}
+    {%- endif %}
+    {{ exceptions.raise_compiler_error(
+        "var include_deleted_queues '" ~ value ~ "' is not valid; use true or false"
+    ) }}
+{% endmacro %}
+
+
+{% macro default_target_pct() %}
+    {%- set value = var('default_target_pct') | float(-1) %}
+    {%- if value <= 0 or value > 100 %}
+        {{ exceptions.raise_compiler_error(
+            "var default_target_pct '" ~ var('default_target_pct') ~ "' is not valid; use a number in (0, 100]"
+        ) }}
+    {%- endif %}
+    {{- return(value) }}
+{% endmacro %}
+
+
+{#- SQL condition keeping local dates within the inclusive vars report_start .. report_end (either may be null). -#}
+{% macro report_date_filter(column) %}
+    {%- set start = var('report_start') %}
+    {%- set end = var('report_end') %}
+    {%- for label, value in [('report_start', start), ('report_end', end)] %}
+        {%- if value is not none and value | string | trim != ''
+            and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string | trim) %}
+            {{ exceptions.raise_compiler_error(
+                "var " ~ label ~ " '" ~ value ~ "' is not a date; use YYYY-MM-DD"
+            ) }}
+        {%- endif %}
+    {%- endfor %}
+    true
+    {%- if start is not none and start | string | trim != '' %}
+        and {{ column }} >= date '{{ start | string | trim }}'
+    {%- endif %}
+    {%- if end is not none and end | string | trim != '' %}
+        and {{ column }} <= date '{{ end | string | trim }}'
+    {%- endif %}
+{% endmacro %}

@@ -1,0 +1,165 @@
+with
+
+intervals as (
+
+    select * from {{ ref('fct_queue_intervals') }}
+
+),
+
+configured_targets as (
+
+    select * from {{ ref('stg_genesys__queue_service_level_targets') }}
+
+),
+
+target_overrides as (
+
+    select * from {{ ref('queue_sla_targets') }}
+
+),
+
+queues as (
+
+    select * from {{ ref('dim_queues') }}
+
+),
+
+-- re-grain: buckets -> local days; the API target of the day is the one reported with its last bucket
+queue_days as (
+
+    select
+        org_id,
+        queue_id,
+        media_type,
+        report_date,
+        arg_max(api_target_pct, interval_start) filter (where api_target_pct is not null) as api_target_pct,
+        -- the instant the local day ends (next local midnight, DST-correct via ICU)
+        timezone(
+            '{{ report_timezone() }}', cast(report_date + 1 as timestamp)
+        ) as day_end_at
+    from intervals
+    where {{ report_date_filter('report_date') }}
+    group by
+        org_id,
+        queue_id,
+        media_type,
+        report_date
+
+),
+
+-- the configured target (scd2 history) in force at the end of each local day
+configured_per_day as (
+
+    select
+        queue_days.org_id,
+        queue_days.queue_id,
+        queue_days.media_type,
+        queue_days.report_date,
+        configured_targets.target_pct
+    from queue_days
+    inner join configured_targets
+        on
+            queue_days.org_id = configured_targets.org_id
+            and queue_days.queue_id = configured_targets.queue_id
+            and queue_days.media_type = configured_targets.media_type
+            and queue_days.day_end_at >= configured_targets.valid_from_at
+            and queue_days.day_end_at < coalesce(configured_targets.valid_to_at, cast('infinity' as timestamptz))
+    qualify row_number() over (
+        partition by
+            queue_days.org_id,
+            queue_days.queue_id,
+            queue_days.media_type,
+            queue_days.report_date
+        order by configured_targets.valid_from_at desc
+    ) = 1
+
+),
+
+queue_media as (
+
+    select distinct
+        queue_days.org_id,
+        queue_days.queue_id,
+        queue_days.media_type,
+        queues.queue_name
+    from queue_days
+    inner join queues
+        on
+            queue_days.org_id = queues.org_id
+            and queue_days.queue_id = queues.queue_id
+
+),
+
+-- seed rows match by queue_id, else (no id in the row) by queue_name; an empty media_type matches every
+-- media. The most specific match wins: id before name, then exact media before all media.
+override_per_queue_media as (
+
+    select
+        queue_media.org_id,
+        queue_media.queue_id,
+        queue_media.media_type,
+        target_overrides.target_pct
+    from queue_media
+    inner join target_overrides
+        on
+            (
+                trim(target_overrides.queue_id) = queue_media.queue_id
+                or (
+                    nullif(trim(target_overrides.queue_id), '') is null
+                    and trim(target_overrides.queue_name) = queue_media.queue_name
+                )
+            )
+            and (
+                lower(trim(target_overrides.media_type)) = queue_media.media_type
+                or nullif(trim(target_overrides.media_type), '') is null
+            )
+    qualify row_number() over (
+        partition by
+            queue_media.org_id,
+            queue_media.queue_id,
+            queue_media.media_type
+        order by
+            nullif(trim(target_overrides.queue_id), '') is null,
+            nullif(trim(target_overrides.media_type), '') is null
+    ) = 1
+
+),
+
+resolved as (
+
+    select
+        queue_days.org_id,
+        queue_days.queue_id,
+        queue_days.media_type,
+        queue_days.report_date,
+        override_per_queue_media.target_pct as override_target_pct,
+        configured_per_day.target_pct as configured_target_pct,
+        queue_days.api_target_pct,
+        coalesce(
+            override_per_queue_media.target_pct,
+            configured_per_day.target_pct,
+            queue_days.api_target_pct,
+            {{ default_target_pct() }}
+        ) as target_pct,
+        case
+            when override_per_queue_media.target_pct is not null then 'seed'
+            when configured_per_day.target_pct is not null then 'queue_config'
+            when queue_days.api_target_pct is not null then 'api'
+            else 'default'
+        end as target_source
+    from queue_days
+    left join override_per_queue_media
+        on
+            queue_days.org_id = override_per_queue_media.org_id
+            and queue_days.queue_id = override_per_queue_media.queue_id
+            and queue_days.media_type = override_per_queue_media.media_type
+    left join configured_per_day
+        on
+            queue_days.org_id = configured_per_day.org_id
+            and queue_days.queue_id = configured_per_day.queue_id
+            and queue_days.media_type = configured_per_day.media_type
+            and queue_days.report_date = configured_per_day.report_date
+
+)
+
+select * from resolved

@@ -1,0 +1,1 @@
+"""Reporting behind `make build` and `make export`: dbt on the DuckDB file, compliance table, CSV export."""

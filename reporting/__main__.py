@@ -1,0 +1,80 @@
+"""`python -m reporting build|export`: the command line behind `make build` and `make export`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from loader.errors import ConfigError
+from reporting.errors import ReportingError
+from reporting.export import DEFAULT_EXPORT_DIR, export_marts
+from reporting.options import EXTRA_VARS, build_options, duckdb_path
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--start", metavar="YYYY-MM-DD", help="first local date of the report (inclusive)")
+    common.add_argument("--end", metavar="YYYY-MM-DD", help="last local date of the report (inclusive)")
+    common.add_argument("--report-tz", metavar="AREA/CITY", help="IANA zone of the local dates (default UTC)")
+    common.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"set a dbt var ({', '.join(EXTRA_VARS)}); repeatable, e.g. --var sl_formula=include_flow_outs",
+    )
+    common.add_argument(
+        "--active-queues-only",
+        action="store_true",
+        help="drop queues deleted in Genesys from the daily and period marts (include_deleted_queues=false)",
+    )
+    common.add_argument(
+        "--full-refresh", action="store_true", help="rebuild the incremental fct_queue_intervals"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="show dbt's own output")
+    parser = argparse.ArgumentParser(
+        prog="python -m reporting",
+        description="Build the queue SLA marts with dbt (seeds, models, all tests) and export them to CSV.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", parents=[common], help="dbt build, then print the period's compliance table")
+    export = commands.add_parser(
+        "export", parents=[common], help="dbt build, then write one CSV per mart into exports/"
+    )
+    export.add_argument("--out-dir", type=Path, default=DEFAULT_EXPORT_DIR, help="directory of the CSVs")
+    export.add_argument(
+        "--no-build", action="store_true", help="export the marts as last built, without running dbt"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; exit 0 on success, 1 when dbt or the export fails, 2 for bad input or missing data."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
+        from reporting.build import build  # imports dbt: only once the input is known to be good
+
+        if args.command == "build":
+            print(build(options, full_refresh=args.full_refresh, verbose=args.verbose))
+            return 0
+        if not args.no_build:
+            build(options, full_refresh=args.full_refresh, verbose=args.verbose)
+        for path in export_marts(duckdb_path(), args.out_dir):
+            print(f"wrote {path}")
+        return 0
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ReportingError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

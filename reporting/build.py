@@ -1,0 +1,21 @@
+"""`python -m reporting build`: check the loaded data, run dbt build, print the period's compliance table."""
+
+from __future__ import annotations
+
+import logging
+
+from reporting.compliance import compliance_table
+from reporting.dbt_build import check_raw_tables, run_dbt_build
+from reporting.options import ReportOptions, duckdb_path
+
+log = logging.getLogger(__name__)
+
+
+def build(options: ReportOptions, *, full_refresh: bool = False, verbose: bool = False) -> str:
+    """dbt build against GENESYS_DUCKDB_PATH; return the compliance table and a summary line."""
+    db_path = duckdb_path()
+    check_raw_tables(db_path)
+    summary = run_dbt_build(options, full_refresh=full_refresh, verbose=verbose)
+    warned = f", {summary.warned} warnings (see logs/dbt.log)" if summary.warned else ""
+    footer = f"dbt build: {summary.passed} nodes passed{warned} in {summary.seconds:.1f} s ({db_path})"
+    return f"{compliance_table(db_path, options)}\n{footer}"

@@ -1,0 +1,53 @@
+"""The compact compliance table of the period that `make build` prints (from fct_queue_sla_period)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from reporting.options import ReportOptions
+
+_NAME_WIDTH = 40
+
+
+def _fmt_pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _fmt_met(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "NO")
+
+
+def compliance_table(db_path: Path, options: ReportOptions) -> str:
+    """Render one line per queue and media type: queue, media, SL %, target, met, offered."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        first, last = con.execute(
+            "select min(report_date), max(report_date) from main.fct_queue_sla_daily"
+        ).fetchone()
+        rows = con.execute(
+            """
+            select queue_name, media_type, service_level_pct, target_pct, target_met, offered, is_deleted
+            from main.fct_queue_sla_period
+            order by lower(queue_name), queue_id, media_type
+            """
+        ).fetchall()
+    start = options.start or first
+    end = options.end or last
+    lines = [
+        f"Queue service level {start or '?'} .. {end or '?'} ({options.report_tz}), "
+        f"{len(rows)} queue/media rows"
+    ]
+    header = f"{'queue':<{_NAME_WIDTH}}  {'media':<8}  {'SL %':>7}  {'target':>6}  {'met':>3}  {'offered':>9}"
+    lines += [header, "-" * len(header)]
+    for name, media, sl_pct, target_pct, met, offered, is_deleted in rows:
+        label = f"{name} (deleted)" if is_deleted else str(name)
+        if len(label) > _NAME_WIDTH:
+            label = label[: _NAME_WIDTH - 1] + "…"
+        lines.append(
+            f"{label:<{_NAME_WIDTH}}  {media:<8}  {_fmt_pct(sl_pct):>7}  {_fmt_pct(target_pct):>6}  "
+            f"{_fmt_met(met):>3}  {offered:>9}"
+        )
+    if not rows:
+        lines.append("(no buckets in this period)")
+    return "\n".join(lines)

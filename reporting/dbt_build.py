@@ -1,0 +1,114 @@
+"""Run `dbt build` (seeds, models, unit and data tests) in-process and summarize what failed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from dbt.cli.main import dbtRunner
+
+from reporting.errors import MissingDataError, ReportingError
+from reporting.options import PROJECT_DIR, ReportOptions
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "genesys_raw"
+RAW_TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
+_FAILED = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """Counts of the dbt build's nodes by status, and its wall time."""
+
+    passed: int
+    warned: int
+    skipped: int
+    seconds: float
+
+
+def check_raw_tables(db_path: Path) -> None:
+    """Raise MissingDataError unless the DuckDB file holds every genesys_raw table (without creating it)."""
+    hint = f"error: no loaded data in {db_path}; run 'make load' first"
+    if not db_path.is_file():
+        raise MissingDataError(hint)
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            found = {
+                row[0]
+                for row in con.execute(
+                    "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+                ).fetchall()
+            }
+    except duckdb.Error as exc:
+        raise MissingDataError(f"error: cannot read {db_path} ({exc}); run 'make load' first") from exc
+    if not set(RAW_TABLES) <= found:
+        raise MissingDataError(hint)
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process, so that we can reopen it read-only."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV  # no public API for this; the adapter caches one per process
+    if environment is not None:
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
+def _problem_line(message: str | None) -> str:
+    """The informative line of a dbt node message (drops 'Runtime Error in model ...' headers)."""
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    lines = [line for line in lines if not re.match(r"^(Runtime|Compilation|Database) Error in ", line)]
+    text = lines[-1] if lines else (message or "failed")
+    return re.sub(r"^(Invalid Input Error|Binder Error|Catalog Error|Runtime Error): ", "", text)
+
+
+def run_dbt_build(
+    options: ReportOptions, *, full_refresh: bool = False, verbose: bool = False
+) -> BuildSummary:
+    """`dbt build` with the report vars; raise ReportingError naming each failing node when anything fails."""
+    args = [
+        "build",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        os.environ.get("DBT_PROFILES_DIR") or str(PROJECT_DIR),
+        "--vars",
+        json.dumps(options.dbt_vars()),
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    if not verbose:
+        # the console shows our summary instead; dbt's full log stays in logs/dbt.log
+        args += ["--log-level", "none", "--log-level-file", "info"]
+    log.info("dbt %s", " ".join(args))
+    started = time.monotonic()
+    try:
+        outcome = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
+    seconds = time.monotonic() - started
+    if outcome.exception is not None and outcome.result is None:
+        raise ReportingError(f"error: dbt build could not start: {_problem_line(str(outcome.exception))}")
+    results = list(getattr(outcome.result, "results", None) or [])
+    failed = [r for r in results if str(r.status).lower() in _FAILED]
+    if failed or not outcome.success:
+        problems = [f"{r.node.name}: {_problem_line(r.message)}" for r in failed]
+        if len(problems) == 1:
+            raise ReportingError(f"error: {problems[0]}")
+        detail = "; ".join(problems) if problems else _problem_line(str(outcome.exception))
+        raise ReportingError(f"error: dbt build failed ({len(problems)} failing: {detail})")
+    statuses = [str(r.status).lower() for r in results]
+    return BuildSummary(
+        passed=sum(s in ("pass", "success") for s in statuses),
+        warned=sum(s == "warn" for s in statuses),
+        skipped=sum(s == "skipped" for s in statuses),
+        seconds=seconds,
+    )

@@ -1,0 +1,140 @@
+"""Loads against the simulator over HTTP equal its ground truth: DST days, odd offsets, re-runs,
+incremental cursor and lookback, async jobs, queues history."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from loader.errors import ConfigError
+from loader.pipeline import pipelines_dir_for
+from loader.windows import local_dates_to_utc, parse_timezone
+from tests.loader.conftest import CLOCK, aggregate_requests, interval_rows, load, query
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def truth(sim, start_date, end_date, tz="UTC", granularity="PT1H", **kw):
+    start, end = local_dates_to_utc(start_date, end_date, parse_timezone(tz), granularity)
+    return sim.ground_truth(start, end, granularity, **kw)
+
+
+def test_spring_forward_week_equals_ground_truth_and_rerun_is_idempotent(sim, db):
+    summary = load(sim, db, start="2026-03-07", end="2026-03-09", report_tz="America/New_York")
+    expected = truth(sim, date(2026, 3, 7), date(2026, 3, 9), "America/New_York")
+    assert expected and interval_rows(db) == expected
+    assert summary.rows["queue_intervals"] == len(expected)
+    assert summary.windows == 3 and summary.org_id == "simulator"
+    # 2026-03-08 in New York is 23 hours: the second window, one request.
+    bodies = [json.loads(r.body) for r in aggregate_requests(sim)]
+    assert bodies[1]["interval"] == "2026-03-08T05:00:00.000Z/2026-03-09T04:00:00.000Z"
+    again = load(sim, db, start="2026-03-07", end="2026-03-09", report_tz="America/New_York")
+    assert interval_rows(db) == expected  # merged, never duplicated
+    assert again.rows["queue_intervals"] == len(expected)
+    assert query(db, "select count(distinct _dlt_load_id), count(*) from genesys_raw.queue_intervals") == [
+        (1, len(expected))
+    ]
+
+
+def test_fall_back_day_is_25_hours(sim, db):
+    load(sim, db, start="2026-11-01", end="2026-11-01", report_tz="America/New_York")
+    rows = interval_rows(db)
+    assert rows == truth(sim, date(2026, 11, 1), date(2026, 11, 1), "America/New_York")
+    assert rows and min(r["interval_start"] for r in rows) >= datetime(2026, 11, 1, 4, tzinfo=UTC)
+    (request,) = aggregate_requests(sim)
+    assert json.loads(request.body)["interval"] == "2026-11-01T04:00:00.000Z/2026-11-02T05:00:00.000Z"
+
+
+def test_kolkata_at_pt30m(sim, db):
+    with pytest.raises(ConfigError, match="PT30M"):
+        load(sim, db, start="2026-02-02", end="2026-02-03", report_tz="Asia/Kolkata")
+    assert not db.exists()
+    load(sim, db, start="2026-02-02", end="2026-02-03", report_tz="Asia/Kolkata", granularity="PT30M")
+    expected = truth(sim, date(2026, 2, 2), date(2026, 2, 3), "Asia/Kolkata", "PT30M")
+    assert interval_rows(db) == expected
+    assert min(r["interval_start"] for r in expected) >= datetime(2026, 2, 1, 18, 30, tzinfo=UTC)
+    # Granularity is pinned per dataset.
+    with pytest.raises(ConfigError, match="--full-refresh"):
+        load(sim, db, start="2026-02-02", end="2026-02-02")
+    load(sim, db, start="2026-02-02", end="2026-02-02", full_refresh=True)
+    assert interval_rows(db) == truth(sim, date(2026, 2, 2), date(2026, 2, 2))
+
+
+def test_filters_restrict_the_query(sim, db):
+    queue = sim.org.queues[0].id
+    load(sim, db, start="2026-04-01", end="2026-04-01", queue_ids=[queue], media_types=["voice"])
+    assert interval_rows(db) == truth(
+        sim, date(2026, 4, 1), date(2026, 4, 1), queue_ids=[queue], media_types=["voice"]
+    )
+    # The queue listing stays complete.
+    listed = [q for q in sim.org.queues if q.deleted_at is None or q.deleted_at > CLOCK]
+    assert query(db, "select count(*) from genesys_raw.queues where name is not null")[0][0] == len(listed)
+
+
+def test_incremental_lookback_corrects_late_metrics_and_backfill_keeps_cursor(sim, db):
+    settings = {"initial_days": 2, "lookback_hours": 12}
+    first = load(sim, db, settings=settings)
+    assert (first.start, first.end) == (CLOCK - timedelta(days=2), CLOCK)
+    as_of_first = sim.ground_truth(first.start, CLOCK, as_of=CLOCK)
+    assert interval_rows(db) == as_of_first
+    # Late metrics: 10 hours later the recent buckets have grown.
+    sim.clock.advance(timedelta(hours=10))
+    later = sim.clock.now()
+    second = load(sim, db, settings=settings)
+    assert (second.start, second.end) == (CLOCK - timedelta(hours=12), later)
+    final = sim.ground_truth(first.start, later, as_of=later)
+    assert interval_rows(db) == final
+    assert final != sim.ground_truth(first.start, later, as_of=CLOCK)  # something really changed
+    # An explicit older backfill does not move the cursor back.
+    load(sim, db, settings=settings, start="2026-10-01", end="2026-10-01")
+    third = load(sim, db, settings=settings)
+    assert third.start == later - timedelta(hours=12)
+
+
+def test_async_jobs_load_exactly_the_sync_rows(sim, db, tmp_path):
+    sim.faults.job_delay_s = 0.05
+    sim.faults.job_outcomes = ["FAILED", "EXPIRED"]
+    summary = load(sim, db, start="2026-05-01", end="2026-05-06", async_jobs=True)
+    assert summary.async_jobs
+    submits = [r for r in sim.requests if r.method == "POST" and r.path.endswith("/aggregates/jobs")]
+    assert len(submits) == 3  # FAILED and EXPIRED were resubmitted
+    sync_db = tmp_path / "sync.duckdb"
+    load(sim, sync_db, start="2026-05-01", end="2026-05-06")
+    assert interval_rows(db) == interval_rows(sync_db) == truth(sim, date(2026, 5, 1), date(2026, 5, 6))
+
+
+def test_queue_history_deleted_unlisted_and_target_changes(sim, db):
+    sim.clock.set(datetime(2026, 5, 20, 12, tzinfo=UTC))
+    load(sim, db, start="2026-03-01", end="2026-03-12")
+    names = dict(query(db, "select queue_id, name from genesys_raw.queues"))
+    legacy = next(q for q in sim.org.queues if q.name == "Legacy Billing")  # deleted 2026-03-10
+    concierge = next(q for q in sim.org.queues if q.name == "Chat Concierge")  # created mid-range
+    assert legacy.id in names and names[legacy.id] is None  # in analytics, never listed: NULL name
+    assert names[concierge.id] == "Chat Concierge"
+    # Holiday Overflow gets deleted later: it keeps its last name and an older last_seen_at.
+    sim.clock.set(datetime(2026, 11, 10, 12, tzinfo=UTC))
+    load(sim, db, start="2026-11-01", end="2026-11-02")
+    rows = {
+        r[0]: r[1:]
+        for r in query(db, "select queue_id, name, first_seen_at, last_seen_at from genesys_raw.queues")
+    }
+    holiday = next(q for q in sim.org.queues if q.name == "Holiday Overflow")
+    latest = max(r[2] for r in rows.values() if r[2] is not None)
+    assert rows[holiday.id][0] == "Holiday Overflow" and rows[holiday.id][2] < latest
+    assert rows[concierge.id][1] < rows[concierge.id][2]  # first_seen kept from the first listing
+    # The target change of 2026-06-01 became a second scd2 version.
+    sales = next(q for q in sim.org.queues if q.name == "Sales - Inbound")
+    versions = query(
+        db,
+        "select target_ratio, _dlt_valid_to is null from genesys_raw.queue_service_level_targets "
+        f"where queue_id = '{sales.id}' and media_type = 'voice' order by _dlt_valid_from",
+    )
+    assert [v[1] for v in versions] == [False, True] and versions[-1][0] == 0.85
+
+
+def test_pipelines_dir_is_beside_the_database(sim, db):
+    load(sim, db, start="2026-04-02", end="2026-04-02")
+    assert pipelines_dir_for(db) == db.parent / ".dlt_pipelines" / db.name
+    assert (pipelines_dir_for(db) / "genesys").is_dir()
