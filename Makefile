@@ -40,10 +40,10 @@ load: $(BOOTSTRAPPED) ## Load queue buckets into DuckDB (simulator when no crede
 	$(PY) -m loader $(DATE_ARGS) $(LOAD_ARGS)
 
 build: $(BOOTSTRAPPED) ## dbt build (seeds, models, all tests), then print the period's compliance table.
-	$(PY) -m reporting build $(DATE_ARGS)
+	$(PY) -m reporting build $(DATE_ARGS) $(BUILD_ARGS)
 
 export: $(BOOTSTRAPPED) ## Write one CSV per mart into exports/.
-	$(PY) -m reporting export $(DATE_ARGS)
+	$(PY) -m reporting export $(DATE_ARGS) $(BUILD_ARGS)
 
 sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database; Q="select ..." runs one query.
 	@test -f "$(GENESYS_DUCKDB_PATH)" || { echo "error: $(GENESYS_DUCKDB_PATH) does not exist; run 'make load && make build' first." >&2; exit 2; }

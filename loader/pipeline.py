@@ -29,8 +29,12 @@ PIPELINE_NAME = "genesys"
 DATASET_NAME = "genesys_raw"
 DEFAULT_DUCKDB_PATH = "genesys.duckdb"
 PIPELINES_DIRNAME = ".dlt_pipelines"
-# Bound DuckDB's memory during the merge (it spills to disk beyond this), so a year's backfill stays flat.
-DUCKDB_SETTINGS = {"memory_limit": "160MB", "preserve_insertion_order": False}
+# Insertion order does not matter for merged tables; DuckDB then needs less memory to load them.
+FILE_MAX_ROWS = 200_000
+# A long backfill is committed every ~CHUNK_ROWS rows (at a window boundary): memory stays flat whatever
+# the range, and a killed run keeps what was committed (the cursor moves with each commit).
+CHUNK_ROWS = 250_000
+DUCKDB_SETTINGS = {"preserve_insertion_order": False}
 TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
 
 BANNER = """
@@ -207,6 +211,8 @@ def _load(
     # Arrow tables get _dlt_id like dict rows do (the raw-table contract).
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    # Rotate extracted files so normalize and load work file by file: memory stays flat for long ranges.
+    dlt.config["data_writer.file_max_items"] = FILE_MAX_ROWS
     state: dict[str, Any] = {}
     if not full_refresh and db.exists():
         try:
@@ -244,29 +250,36 @@ def _load(
         ", async jobs" if use_jobs else "",
         db,
     )
-    source = genesys(
-        client_id=config.client_id,
-        client_secret=config.client_secret,
-        region=config.region,
-        api_base_url=config.api_base_url,
-        login_base_url=config.login_base_url,
-        granularity=config.granularity,
-        media_types=config.media_types,
-        queue_ids=config.queue_ids,
-        lookback_hours=config.lookback_hours,
-        initial_days=config.initial_days,
-        run=run,
-    )
-    try:
-        pipeline.run(source, refresh="drop_sources" if full_refresh else None)
-    except PipelineStepFailed as exc:
-        cause = _loader_cause(exc)
-        if cause is not None:
-            raise cause from None
-        raise LoaderError(
-            f"dlt {exc.step} step failed: {str(exc.exception).splitlines()[0][:300]}; "
-            "fix the cause and re-run (loaded data is kept)"
-        ) from None
+    run.chunk_rows = CHUNK_ROWS
+    refresh: str | None = "drop_sources" if full_refresh else None
+    while True:
+        source = genesys(
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            region=config.region,
+            api_base_url=config.api_base_url,
+            login_base_url=config.login_base_url,
+            granularity=config.granularity,
+            media_types=config.media_types,
+            queue_ids=config.queue_ids,
+            lookback_hours=config.lookback_hours,
+            initial_days=config.initial_days,
+            run=run,
+        )
+        try:
+            pipeline.run(source, refresh=refresh)  # type: ignore[arg-type]
+        except PipelineStepFailed as exc:
+            cause = _loader_cause(exc)
+            if cause is not None:
+                raise cause from None
+            raise LoaderError(
+                f"dlt {exc.step} step failed: {str(exc.exception).splitlines()[0][:300]}; "
+                "fix the cause and re-run (loaded data is kept)"
+            ) from None
+        refresh = None
+        if run.windows_done >= len(windows):
+            break
+        logger.info("committed %d of %d windows; continuing", run.windows_done, len(windows))
     return LoadSummary(
         rows=dict(run.rows),
         api_calls=http.stats.calls,

@@ -46,6 +46,9 @@ class RunContext:
     use_jobs: bool = False
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     rows: dict[str, int] = field(default_factory=dict)
+    chunk_rows: int = 0  # stop a pipeline run at a window boundary after this many rows (0 = never)
+    listing: list[dict[str, Any]] | None = None
+    placeholders: set[str] = field(default_factory=set)
     windows_done: int = 0
     windows_split: int = 0
     org_id: str | None = None
@@ -120,10 +123,17 @@ def genesys(
 
 
 def resources(run: RunContext) -> list[DltResource]:
-    """Fetch the org id and the full queue listing now (small), then build the three resources."""
+    """Fetch the org id and the full queue listing now (small), then build the three resources.
+
+    When a long load is committed in several pipeline runs (RunContext.chunk_rows), the later runs
+    only continue queue_intervals from the next window."""
     http = run.http
-    run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
-    listing = list_queues(http, run.settings.queue_page_size)
+    first_chunk = run.listing is None
+    if run.org_id is None:
+        run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
+    if run.listing is None:
+        run.listing = list_queues(http, run.settings.queue_page_size)
+    listing = run.listing
     listed_at = run.loaded_at
     listed_ids = {q["id"] for q in listing}
     org_id = run.org_id
@@ -164,12 +174,18 @@ def resources(run: RunContext) -> list[DltResource]:
         state.setdefault("granularity", granularity)
         seen: set[str] = set()
         total = len(run.windows)
-        for index, window in enumerate(run.windows, start=1):
+        chunk_rows = 0
+        while run.windows_done < total:
+            if run.chunk_rows and chunk_rows >= run.chunk_rows:
+                break  # commit what we have; the caller starts another run for the rest
+            window = run.windows[run.windows_done]
+            index = run.windows_done + 1
             calls0, retries0 = http.stats.snapshot()
             rows = 0
             fetch = _job_tables if run.use_jobs else _sync_tables
             for table in fetch(run, window, seen):
                 rows += table.num_rows
+                chunk_rows += table.num_rows
                 run.count("queue_intervals", table.num_rows)
                 yield table
             run.windows_done += 1
@@ -185,7 +201,8 @@ def resources(run: RunContext) -> list[DltResource]:
                 retries - retries0,
             )
         first_seen = state.get("first_seen", {})
-        unknown = seen - listed_ids - set(first_seen)
+        unknown = seen - listed_ids - set(first_seen) - run.placeholders
+        run.placeholders |= unknown
         if unknown:
             logger.info(
                 "%d queue ids in analytics were never listed; adding them with NULL names", len(unknown)
@@ -196,6 +213,8 @@ def resources(run: RunContext) -> list[DltResource]:
             )
             yield with_hints(placeholder_rows(org_id, unknown), hints, create_table_variant=True)
 
+    if not first_chunk:
+        return [queue_intervals()]
     return [queues(), queue_service_level_targets(), queue_intervals()]
 
 

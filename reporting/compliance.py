@@ -8,7 +8,7 @@ import duckdb
 
 from reporting.options import ReportOptions
 
-_NAME_WIDTH = 40
+_MAX_NAME_WIDTH = 60
 
 
 def _fmt_pct(value: float | None) -> str:
@@ -38,14 +38,15 @@ def compliance_table(db_path: Path, options: ReportOptions) -> str:
         f"Queue service level {start or '?'} .. {end or '?'} ({options.report_tz}), "
         f"{len(rows)} queue/media rows"
     ]
-    header = f"{'queue':<{_NAME_WIDTH}}  {'media':<8}  {'SL %':>7}  {'target':>6}  {'met':>3}  {'offered':>9}"
+    labels = [f"{row[0]} (deleted)" if row[6] else str(row[0]) for row in rows]
+    width = min(max([len("queue"), *map(len, labels)]), _MAX_NAME_WIDTH)
+    header = f"{'queue':<{width}}  {'media':<8}  {'SL %':>7}  {'target':>6}  {'met':>3}  {'offered':>9}"
     lines += [header, "-" * len(header)]
-    for name, media, sl_pct, target_pct, met, offered, is_deleted in rows:
-        label = f"{name} (deleted)" if is_deleted else str(name)
-        if len(label) > _NAME_WIDTH:
-            label = label[: _NAME_WIDTH - 1] + "…"
+    for label, (_name, media, sl_pct, target_pct, met, offered, _deleted) in zip(labels, rows, strict=True):
+        if len(label) > width:
+            label = label[: width - 1] + "…"
         lines.append(
-            f"{label:<{_NAME_WIDTH}}  {media:<8}  {_fmt_pct(sl_pct):>7}  {_fmt_pct(target_pct):>6}  "
+            f"{label:<{width}}  {media:<8}  {_fmt_pct(sl_pct):>7}  {_fmt_pct(target_pct):>6}  "
             f"{_fmt_met(met):>3}  {offered:>9}"
         )
     if not rows:

@@ -13,6 +13,15 @@ from simulator.data import parse_instant
 from simulator.server import Simulator
 
 
+def _instant(text: str):
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 instant such as 2026-11-27T00:00:00Z"
+        ) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m simulator",
@@ -35,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         "--queues", type=int, default=12, help="number of queues (12 hand-named; more are generated)"
     )
     p.add_argument("--site-timezone", default="America/New_York", help="time zone of the volume curves")
-    p.add_argument("--clock", help="freeze the simulator clock at this ISO-8601 instant (default: real time)")
+    p.add_argument(
+        "--clock",
+        type=_instant,
+        help="freeze the simulator clock at this ISO-8601 instant (default: real time)",
+    )
     p.add_argument(
         "--late-window-hours", type=float, default=6.0, help="buckets this recent are still growing"
     )
@@ -99,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         queue_count=args.queues,
         site_timezone=args.site_timezone,
         late_window_hours=args.late_window_hours,
-        clock_start=parse_instant(args.clock) if args.clock else None,
+        clock_start=args.clock,
         faults=faults,
     )
     try:

@@ -10,6 +10,7 @@ import math
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUEUE_PAGE_SIZE = 500
+UNLIMITED_ADVERTISED = 1_000_000
 INJECTED_RETRY_AFTER_S = 1  # Retry-After of injected 429s: short, so fault tests stay fast
 
 
@@ -93,12 +95,20 @@ class Api:
     # ---- entry point -------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, query: dict[str, list[str]], headers, body: bytes, cid: str
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+        cid: str,
     ) -> Reply:
         faults = self.sim.faults
         limit = faults.rate_limit_per_minute
+        # "Unlimited" (0) is advertised as a large limit, so clients that pace themselves never wait.
+        allowed_header = str(limit if limit > 0 else UNLIMITED_ADVERTISED)
         rate_headers = {
-            "inin-ratelimit-allowed": str(limit),
+            "inin-ratelimit-allowed": allowed_header,
             "inin-ratelimit-count": "0",
             "inin-ratelimit-reset": "60",
         }
@@ -129,7 +139,7 @@ class Api:
         if reply is None:
             allowed, count, reset = self.sim.rate_limiter.hit(token_value, limit)
             rate_headers = {
-                "inin-ratelimit-allowed": str(limit),
+                "inin-ratelimit-allowed": allowed_header,
                 "inin-ratelimit-count": str(count),
                 "inin-ratelimit-reset": str(reset),
             }
@@ -155,7 +165,7 @@ class Api:
 
     # ---- token endpoint ----------------------------------------------------------------------
 
-    def _token(self, method: str, headers, body: bytes) -> Reply:
+    def _token(self, method: str, headers: Mapping[str, str], body: bytes) -> Reply:
         cfg = self.sim.config
         ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/x-www-form-urlencoded":
@@ -233,7 +243,9 @@ class Api:
         }[status]
         return error(status, code, message, cid)
 
-    def _authenticate(self, headers, cid: str, force_revoke: bool) -> tuple[Reply | None, str]:
+    def _authenticate(
+        self, headers: Mapping[str, str], cid: str, force_revoke: bool
+    ) -> tuple[Reply | None, str]:
         auth = headers.get("Authorization") or ""
         if auth[:7].lower() != "bearer " or not auth[7:].strip():
             return error(

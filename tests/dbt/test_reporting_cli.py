@@ -122,13 +122,21 @@ def test_failed_export_leaves_previous_csvs_and_no_partial_file(
     assert {(out_dir / name).read_text() for name in MART_FILES} == {"previous export\n"}
 
 
-def test_active_queues_only_drops_deleted_queues_from_daily_and_period(
+def test_active_queues_only_and_sl_formula_var_reach_the_marts(
     built_project: BuiltProject, tmp_path: Path
 ) -> None:
     db_path = built_project.copy_db(tmp_path)
     out_dir = tmp_path / "exports"
-    run = run_reporting(["export", "--active-queues-only", "--out-dir", str(out_dir)], db_path, tmp_path)
-    assert run.returncode == 0, run.stderr
+    args = [
+        "export",
+        "--active-queues-only",
+        "--var",
+        "sl_formula=include_flow_outs",
+        "--out-dir",
+        str(out_dir),
+    ]
+    run = run_reporting(args, db_path, tmp_path)
+    assert run.returncode == 0, run.stderr  # unit tests pin their vars: they pass whatever the CLI sets
     for name in ("fct_queue_sla_daily.csv", "fct_queue_sla_period.csv"):
         rows = _read_csv(out_dir / name)
         assert {row["queue_id"] for row in rows} == {"q-sales", "q-support"}
@@ -141,3 +149,16 @@ def test_active_queues_only_drops_deleted_queues_from_daily_and_period(
         "q-ghost",
     }
     assert "q-old" in {row["queue_id"] for row in _read_csv(out_dir / "fct_queue_intervals.csv")}
+    # include_flow_outs: (answered - over_sla) / (answered + abandoned + flow_outs), summed over the period
+    sales_voice = [b for b in built_project.buckets if (b.queue_id, b.media_type) == ("q-sales", "voice")]
+    numerator = sum((b.answered or 0) - (b.over_sla or 0) for b in sales_voice)
+    denominator = sum((b.answered or 0) + (b.abandoned or 0) + (b.flow_outs or 0) for b in sales_voice)
+    period = {(r["queue_id"], r["media_type"]): r for r in _read_csv(out_dir / "fct_queue_sla_period.csv")}
+    assert (
+        int(period[("q-sales", "voice")]["sl_numerator"]),
+        int(period[("q-sales", "voice")]["sl_denominator"]),
+    ) == (
+        numerator,
+        denominator,
+    )
+    assert float(period[("q-sales", "voice")]["service_level_pct"]) == round(100 * numerator / denominator, 2)

@@ -47,7 +47,7 @@ class Workspace:
         return self.run("-m", "reporting", "build", *args, timeout=timeout)
 
     def export(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return self.run("-m", "reporting", "export", *args, timeout=timeout)
+        return self.run("-m", "reporting", "export", "--out-dir", str(self.exports_dir), *args, timeout=timeout)
 
     def rows(self, sql: str) -> list[dict]:
         con = duckdb.connect(str(self.db_path), read_only=True)
@@ -72,7 +72,6 @@ def make_workspace(sim: Simulator, tmp_path: Path, name: str = "ws") -> Workspac
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "GENESYS_", "RUNTIME__"))}
     env.update(
         GENESYS_DUCKDB_PATH=str(folder / "genesys.duckdb"),
-        GENESYS_EXPORTS_DIR=str(folder / "exports"),
         SOURCES__GENESYS__CLIENT_ID=sim.config.client_id,
         SOURCES__GENESYS__CLIENT_SECRET=sim.config.client_secret,
         SOURCES__GENESYS__API_BASE_URL=sim.base_url,
