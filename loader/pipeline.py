@@ -34,7 +34,7 @@ FILE_MAX_ROWS = 200_000
 # A long backfill is committed every ~CHUNK_ROWS rows (at a window boundary): memory stays flat whatever
 # the range, and a killed run keeps what was committed (the cursor moves with each commit).
 CHUNK_ROWS = 250_000
-DUCKDB_SETTINGS = {"preserve_insertion_order": False}
+DUCKDB_SETTINGS = {"preserve_insertion_order": False, "memory_limit": "256MB"}
 TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
 
 BANNER = """
