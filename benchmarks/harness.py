@@ -7,6 +7,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +65,26 @@ def base_env(db_path: Path) -> dict[str, str]:
         DBT_PROFILES_DIR=str(REPO_ROOT),
     )
     return env
+
+
+@contextmanager
+def simulator_process(sim_args: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run `python -m simulator` in its own process on a free port; yield its base URL."""
+    proc = subprocess.Popen(
+        python_module("simulator", *sim_args), cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        base_url = ""
+        while not base_url and time.monotonic() < deadline and proc.stdout:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+            if "listening on " in line:
+                base_url = line.split("listening on ", 1)[1].split()[0]
+        if not base_url:
+            raise RuntimeError("the simulator did not start within 60 s")
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
