@@ -90,7 +90,10 @@ def decode(raw: bytes) -> Decoded:
     """Decode a sync aggregates or async job-results body (`results`, optional `cursor`)."""
     # JSON strings cannot hold raw newlines, so this only joins a pretty-printed body onto one line,
     # which the line-delimited reader needs.
-    body = raw.replace(b"\r", b" ").replace(b"\n", b" ").strip() or b"{}"
+    body = raw
+    if b"\n" in body or b"\r" in body:
+        body = body.replace(b"\r", b" ").replace(b"\n", b" ")
+    body = body.strip() or b"{}"
     try:
         table = pa_json.read_json(
             io.BytesIO(body),

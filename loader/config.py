@@ -58,6 +58,9 @@ class Settings:
     request_timeout_s: float = 60.0
     pace_ratio: float = 0.9  # pause when inin-ratelimit-count reaches this share of the allowed
     queue_page_size: int = 100
+    # A long load is committed every ~commit_rows rows (at a window boundary): memory stays flat whatever
+    # the range, and a killed run keeps what was committed (the cursor moves with each commit).
+    commit_rows: int = 250_000
     # testing aid: pretend the current time is this (ISO-8601, aware)
     now: datetime | None = None
     simulated: bool = field(default=False)
@@ -100,6 +103,7 @@ class Settings:
             ("backoff_cap_s", 0),
             ("request_timeout_s", 0.1),
             ("queue_page_size", 1),
+            ("commit_rows", 1),
         ):
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} = {getattr(self, name)} is too small; use at least {low}")
@@ -109,7 +113,7 @@ class Settings:
 
 
 _INT_KEYS = {"initial_days", "async_after_days", "async_window_days", "job_max_resubmits"}
-_INT_KEYS |= {"max_retries", "queue_page_size"}
+_INT_KEYS |= {"max_retries", "queue_page_size", "commit_rows"}
 _FLOAT_KEYS = {"lookback_hours", "window_days", "job_poll_cap_s", "job_timeout_s", "backoff_base_s"}
 _FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "pace_ratio"}
 _LIST_KEYS = {"media_types", "queue_ids"}

@@ -16,7 +16,7 @@ from loader.windows import Window
 logger = logging.getLogger(__name__)
 
 JOBS_PATH = "/analytics/conversations/aggregates/jobs"
-JOB_PAGE_SIZE = 100  # result groups per page
+JOB_PAGE_SIZE = 25  # result groups per page: ~18k rows of a 31-day PT1H job, a few MB of JSON
 DONE = {"FULFILLED", "FAILED", "CANCELLED", "EXPIRED"}
 
 

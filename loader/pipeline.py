@@ -29,12 +29,11 @@ PIPELINE_NAME = "genesys"
 DATASET_NAME = "genesys_raw"
 DEFAULT_DUCKDB_PATH = "genesys.duckdb"
 PIPELINES_DIRNAME = ".dlt_pipelines"
-# Insertion order does not matter for merged tables; DuckDB then needs less memory to load them.
-FILE_MAX_ROWS = 200_000
-# A long backfill is committed every ~CHUNK_ROWS rows (at a window boundary): memory stays flat whatever
-# the range, and a killed run keeps what was committed (the cursor moves with each commit).
-CHUNK_ROWS = 250_000
-DUCKDB_SETTINGS = {"preserve_insertion_order": False, "memory_limit": "256MB"}
+# Extracted files are rotated at this many rows, so normalize and load work file by file.
+FILE_MAX_ROWS = 100_000
+# Insertion order does not matter for merged tables, and one thread keeps DuckDB's memory low without
+# slowing these loads down (measured): both bound the peak memory of a commit.
+DUCKDB_SETTINGS = {"preserve_insertion_order": False, "threads": 1}
 TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
 
 BANNER = """
@@ -211,15 +210,17 @@ def _load(
     # Arrow tables get _dlt_id like dict rows do (the raw-table contract).
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    # Rotate extracted files so normalize and load work file by file: memory stays flat for long ranges.
     dlt.config["data_writer.file_max_items"] = FILE_MAX_ROWS
+    # One load job at a time: parallel COPYs of several files into DuckDB only add memory, not speed.
+    dlt.config["load.workers"] = 1
     state: dict[str, Any] = {}
     if not full_refresh and db.exists():
         try:
             pipeline.sync_destination()
         except Exception as exc:
             raise LoaderError(
-                f"could not read dlt state from {db}: {str(exc).splitlines()[0][:200]}"
+                f"could not read the load state from {db}: {_first_line(exc)}; "
+                "check that no other process holds the file"
             ) from None
         state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
     pinned = state.get("granularity")
@@ -250,7 +251,30 @@ def _load(
         ", async jobs" if use_jobs else "",
         db,
     )
-    run.chunk_rows = CHUNK_ROWS
+    run.chunk_rows = config.commit_rows
+    try:
+        _run_chunks(pipeline, run, config, full_refresh)
+    finally:
+        run.close()
+    return LoadSummary(
+        rows=dict(run.rows),
+        api_calls=http.stats.calls,
+        retries=http.stats.retries,
+        reauths=http.stats.reauths,
+        paced_s=http.stats.paced_s,
+        windows=len(windows),
+        windows_split=run.windows_split,
+        org_id=run.org_id,
+        start=load_range.start,
+        end=load_range.end,
+        granularity=config.granularity,
+        duckdb_path=str(db),
+        async_jobs=use_jobs,
+    )
+
+
+def _run_chunks(pipeline: Any, run: RunContext, config: Settings, full_refresh: bool) -> None:
+    """pipeline.run until every window is loaded; each run commits up to ~commit_rows rows."""
     refresh: str | None = "drop_sources" if full_refresh else None
     while True:
         source = genesys(
@@ -273,28 +297,26 @@ def _load(
             if cause is not None:
                 raise cause from None
             raise LoaderError(
-                f"dlt {exc.step} step failed: {str(exc.exception).splitlines()[0][:300]}; "
+                f"dlt {exc.step} step failed: {_first_line(exc)}; "
                 "fix the cause and re-run (loaded data is kept)"
             ) from None
         refresh = None
-        if run.windows_done >= len(windows):
+        if run.windows_done >= len(run.windows):
             break
-        logger.info("committed %d of %d windows; continuing", run.windows_done, len(windows))
-    return LoadSummary(
-        rows=dict(run.rows),
-        api_calls=http.stats.calls,
-        retries=http.stats.retries,
-        reauths=http.stats.reauths,
-        paced_s=http.stats.paced_s,
-        windows=len(windows),
-        windows_split=run.windows_split,
-        org_id=run.org_id,
-        start=load_range.start,
-        end=load_range.end,
-        granularity=config.granularity,
-        duckdb_path=str(db),
-        async_jobs=use_jobs,
-    )
+        logger.info("committed %d of %d windows; continuing", run.windows_done, len(run.windows))
+
+
+def _first_line(exc: BaseException) -> str:
+    """First line of the innermost error under dlt's wrappers (e.g. DuckDB's 'Could not set lock')."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nested = getattr(exc, "exception", None) or exc.__cause__
+        if not isinstance(nested, BaseException):
+            break
+        exc = nested
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:500]
 
 
 def _loader_cause(exc: BaseException) -> LoaderError | None:

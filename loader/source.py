@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from loader import aggregates, jobs
 from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_table
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
-from loader.errors import ApiError, WindowError
+from loader.errors import ApiError, ConfigError, WindowError
 from loader.queues import (
     QUEUE_COLUMNS,
     TARGET_COLUMNS,
@@ -49,12 +49,34 @@ class RunContext:
     chunk_rows: int = 0  # stop a pipeline run at a window boundary after this many rows (0 = never)
     listing: list[dict[str, Any]] | None = None
     placeholders: set[str] = field(default_factory=set)
+    # The next window's response is fetched in a worker thread while this one is parsed and written.
+    prefetched: tuple[int, Future] | None = None
+    executor: ThreadPoolExecutor | None = None
     windows_done: int = 0
     windows_split: int = 0
     org_id: str | None = None
 
     def count(self, table: str, n: int) -> None:
         self.rows[table] = self.rows.get(table, 0) + n
+
+    def prefetch(self, index: int) -> None:
+        """Start fetching window `index` in the background (one request at a time, never more)."""
+        if self.executor is None:
+            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesys-prefetch")
+        self.prefetched = (index, self.executor.submit(_fetch, self, self.windows[index]))
+
+    def fetched(self, index: int) -> Fetched:
+        """The response for window `index`: the prefetched one, or fetched now."""
+        if self.prefetched is not None and self.prefetched[0] == index:
+            future = self.prefetched[1]
+            self.prefetched = None
+            return future.result()
+        return _fetch(self, self.windows[index])
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
 
 
 def state_cursor(state: dict[str, Any]) -> datetime | None:
@@ -105,7 +127,17 @@ def genesys(
                 "initial_days": initial_days,
             }
         )
+        if not settings.client_id:
+            raise ConfigError(
+                "sources.genesys.client_id and client_secret are not configured; set them, or run "
+                "`python -m loader`, which falls back to the bundled simulator"
+            )
         state = dlt.current.source_state()
+        if state.get("granularity", settings.granularity) != settings.granularity:
+            raise ConfigError(
+                f"granularity {settings.granularity} differs from {state['granularity']} already loaded; "
+                "keep it, or reload everything with a full refresh"
+            )
         now = settings.now or datetime.now(UTC)
         load_range = plan_range(
             start_date=None,
@@ -180,10 +212,17 @@ def resources(run: RunContext) -> list[DltResource]:
                 break  # commit what we have; the caller starts another run for the rest
             window = run.windows[run.windows_done]
             index = run.windows_done + 1
-            calls0, retries0 = http.stats.snapshot()
             rows = 0
-            fetch = _job_tables if run.use_jobs else _sync_tables
-            for table in fetch(run, window, seen):
+            if run.use_jobs:
+                calls0, retries0 = http.stats.snapshot()
+                tables = _job_tables(run, window, seen)
+            else:
+                fetched = run.fetched(index - 1)
+                if fetched.error is None and index < total:
+                    run.prefetch(index)
+                calls0, retries0 = http.stats.snapshot()
+                tables = _sync_tables(run, window, seen, fetched)
+            for table in tables:
                 rows += table.num_rows
                 chunk_rows += table.num_rows
                 run.count("queue_intervals", table.num_rows)
@@ -191,14 +230,20 @@ def resources(run: RunContext) -> list[DltResource]:
             run.windows_done += 1
             _advance_cursor(state, run.load_range, window)
             calls, retries = http.stats.snapshot()
+            if run.use_jobs:
+                calls, retries = calls - calls0, retries - retries0
+            elif run.prefetched is not None:  # the worker already counts the next window's requests
+                calls, retries = fetched.calls, fetched.retries
+            else:  # this window's fetch plus the split requests made here
+                calls, retries = calls - calls0 + fetched.calls, retries - retries0 + fetched.retries
             logger.info(
                 "window %d of %d %s: %d rows, %d API calls, %d retries",
                 index,
                 total,
                 window,
                 rows,
-                calls - calls0,
-                retries - retries0,
+                calls,
+                retries,
             )
         first_seen = state.get("first_seen", {})
         unknown = seen - listed_ids - set(first_seen) - run.placeholders
@@ -213,9 +258,22 @@ def resources(run: RunContext) -> list[DltResource]:
             )
             yield with_hints(placeholder_rows(org_id, unknown), hints, create_table_variant=True)
 
+    intervals = queue_intervals()
+    if run.windows_done < len(run.windows):
+        # Every row of this run starts at or after its first window: let the merge's delete skip older
+        # destination rows (DuckDB prunes them by zone maps), so a long backfill does not rescan history.
+        since = run.windows[run.windows_done].start.isoformat()
+        intervals.apply_hints(
+            write_disposition={
+                "disposition": "merge",
+                "strategy": "delete-insert",
+                "deduplicated": True,
+                "destination_scope": f"{{table}}.interval_start >= '{since}'",
+            }
+        )
     if not first_chunk:
-        return [queue_intervals()]
-    return [queues(), queue_service_level_targets(), queue_intervals()]
+        return [intervals]
+    return [queues(), queue_service_level_targets(), intervals]
 
 
 def _advance_cursor(state: dict[str, Any], load_range: LoadRange, window: Window) -> None:
@@ -228,13 +286,37 @@ def _advance_cursor(state: dict[str, Any], load_range: LoadRange, window: Window
     state["cursor"] = window.end.isoformat()
 
 
-def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
-    """One sync aggregates query per window; split in halves when Genesys keeps refusing it."""
+@dataclass
+class Fetched:
+    """One sync aggregates response (or the error it ended with) and the calls/retries it took."""
+
+    raw: bytes | None
+    error: ApiError | None
+    calls: int
+    retries: int
+
+
+def _fetch(run: RunContext, window: Window) -> Fetched:
     settings = run.settings
     query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
+    calls0, retries0 = run.http.stats.snapshot()
+    raw, error = None, None
     try:
         raw = run.http.request_raw("POST", AGGREGATES_PATH, json=query)
     except ApiError as exc:
+        error = exc
+    calls, retries = run.http.stats.snapshot()
+    return Fetched(raw, error, calls - calls0, retries - retries0)
+
+
+def _sync_tables(
+    run: RunContext, window: Window, seen: set[str], fetched: Fetched | None = None
+) -> Iterator[pa.Table]:
+    """One sync aggregates query per window; split in halves when Genesys keeps refusing it."""
+    settings = run.settings
+    fetched = fetched or _fetch(run, window)
+    exc = fetched.error
+    if exc is not None:
         splittable = exc.too_large or (exc.retryable and exc.status in (429, 504))
         halves = window.halves(parse_granularity(settings.granularity)) if splittable else None
         if halves:
@@ -244,7 +326,9 @@ def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa
                 yield from _sync_tables(run, half, seen)
             return
         raise WindowError(f"window {window}: {exc}") from None
-    table, queue_ids = results_table(decode(raw).results, run.org_id or "", run.loaded_at, window)
+    table, queue_ids = results_table(
+        decode(fetched.raw or b"{}").results, run.org_id or "", run.loaded_at, window
+    )
     seen |= queue_ids
     if table.num_rows:
         yield table
@@ -269,7 +353,3 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
                 yield table
     except ApiError as exc:
         raise WindowError(f"window {window}: {exc}") from None
-
-
-def elapsed_since(started: float) -> float:
-    return time.monotonic() - started

@@ -7,6 +7,8 @@ import logging
 from reporting.compliance import compliance_table
 from reporting.dbt_build import check_raw_tables, run_dbt_build
 from reporting.options import ReportOptions, duckdb_path
+from reporting.preflight import preflight
+from reporting.targets import staged_seeds
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +16,11 @@ log = logging.getLogger(__name__)
 def build(options: ReportOptions, *, full_refresh: bool = False, verbose: bool = False) -> str:
     """dbt build against GENESYS_DUCKDB_PATH; return the compliance table and a summary line."""
     db_path = duckdb_path()
+    # Everything that can be refused is refused here, before dbt opens the file for writing.
     check_raw_tables(db_path)
-    summary = run_dbt_build(options, full_refresh=full_refresh, verbose=verbose)
+    targets_csv = preflight(db_path, options)
+    with staged_seeds(targets_csv):
+        summary = run_dbt_build(options, full_refresh=full_refresh, verbose=verbose)
     warned = f", {summary.warned} warnings (see logs/dbt.log)" if summary.warned else ""
     footer = f"dbt build: {summary.passed} nodes passed{warned} in {summary.seconds:.1f} s ({db_path})"
     return f"{compliance_table(db_path, options)}\n{footer}"

@@ -23,7 +23,7 @@ CLIENT_SECRET = "e2e-Secret-7f3a9c1d5b-DO-NOT-LEAK"
 
 @dataclass
 class Workspace:
-    """One user's working copy: a DuckDB file, an exports folder and the environment pointing at a simulator."""
+    """One user's working copy: a DuckDB file, an exports folder, an environment aimed at a simulator."""
 
     sim: Simulator
     db_path: Path
@@ -47,7 +47,9 @@ class Workspace:
         return self.run("-m", "reporting", "build", *args, timeout=timeout)
 
     def export(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        return self.run("-m", "reporting", "export", "--out-dir", str(self.exports_dir), *args, timeout=timeout)
+        return self.run(
+            "-m", "reporting", "export", "--out-dir", str(self.exports_dir), *args, timeout=timeout
+        )
 
     def rows(self, sql: str) -> list[dict]:
         con = duckdb.connect(str(self.db_path), read_only=True)
@@ -62,7 +64,9 @@ class Workspace:
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     """Assert a subprocess succeeded, showing its output when it did not."""
-    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
     return result
 
 

@@ -66,9 +66,11 @@ class Totals:
         }
 
 
-def bucket_target_pct(row: dict, default_pct: float = 80.0) -> float:
-    """With no seed override and no configured target in force yet, a bucket's target is oServiceLevel.target."""
-    return 100 * row["sl_target_ratio"] if row["sl_target_ratio"] is not None else default_pct
+def day_target_pct(buckets: list[dict], default_pct: float = 80.0) -> float:
+    """The day's target with no seed override and no configured target in force yet (a backfill loaded
+    later): oServiceLevel.target of the day's last bucket that reports one, else the default."""
+    targets = [b["sl_target_ratio"] for b in buckets if b["sl_target_ratio"] is not None]
+    return 100 * targets[-1] if targets else default_pct
 
 
 def expected_daily(rows: list[dict], report_tz: str) -> dict[tuple[str, str, date], dict]:
@@ -81,14 +83,14 @@ def expected_daily(rows: list[dict], report_tz: str) -> dict[tuple[str, str, dat
     expected = {}
     for key, totals in days.items():
         figures = totals.figures()
-        target = bucket_target_pct(totals.buckets[-1])
+        target = day_target_pct(totals.buckets)
         sl = figures["service_level_pct"]
         figures["target_pct"] = target
         figures["target_met"] = None if sl is None else sl >= target
         figures["intervals_below_target"] = sum(
             1
             for b in totals.buckets
-            if b["sl_denominator"] and 100 * b["sl_numerator"] / b["sl_denominator"] < bucket_target_pct(b)
+            if b["sl_denominator"] and 100 * b["sl_numerator"] / b["sl_denominator"] < target
         )
         expected[key] = figures
     return expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from loader.cli import main
-from tests.loader.conftest import query
+from tests.loader.conftest import SECRET, query
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,3 +41,19 @@ def test_simulator_flag_wins_over_configured_credentials(capsys, monkeypatch, tm
     assert query(tmp_path / "genesys.duckdb", "select distinct org_id from genesys_raw.queues") == [
         ("simulator",)
     ]
+
+
+def test_env_credentials_reach_the_simulator_and_a_rejected_secret_exits_1(sim, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCES__GENESYS__CLIENT_ID", sim.config.client_id)
+    monkeypatch.setenv("SOURCES__GENESYS__CLIENT_SECRET", "wrong-secret-123")
+    monkeypatch.setenv("SOURCES__GENESYS__API_BASE_URL", sim.base_url)
+    monkeypatch.setenv("SOURCES__GENESYS__LOGIN_BASE_URL", sim.base_url)
+    assert main(["--start", "2026-01-05", "--end", "2026-01-05"]) == 1
+    out, err = capsys.readouterr()
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: Genesys rejected the OAuth client credentials") and out == ""
+    assert "wrong-secret-123" not in err and "SIMULATED" not in err
+    monkeypatch.setenv("SOURCES__GENESYS__CLIENT_SECRET", SECRET)
+    assert main(["--start", "2026-01-05", "--end", "2026-01-05", "--now", sim.clock.now().isoformat()]) == 0
+    out, err = capsys.readouterr()
+    assert "Loaded Genesys data for org simulator" in out and "SIMULATED" not in out + err

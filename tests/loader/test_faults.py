@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from loader.errors import ApiError, AuthError, LoaderError, WindowError
-from simulator import config as sim_config
+from loader.errors import AuthError, WindowError
 from tests.loader.conftest import SECRET, aggregate_requests, interval_rows, load
 
 pytestmark = pytest.mark.timeout(120)
@@ -92,19 +91,29 @@ def test_pacing_slows_down_near_the_rate_limit(sim, db):
     assert interval_rows(db) == sim.ground_truth(*APRIL)
 
 
-@pytest.mark.skipif("403" not in sim_config.FAULT_KINDS, reason="simulator has no 403 fault yet (requested)")
-def test_403_names_the_permission(sim, db):
-    sim.faults.schedule = {3: "403"}
-    with pytest.raises(AuthError, match="analytics:conversationAggregate:view"):
-        load(sim, db, start="2026-04-01", end="2026-04-01")
+@pytest.mark.parametrize(
+    ("request_number", "permission"),
+    [(3, "analytics:conversationAggregate:view"), (2, "routing:queue:view")],
+)
+def test_403_fails_fast_naming_the_permission(sim, db, request_number, permission):
+    sim.faults.schedule = {request_number: "403"}
+    with pytest.raises(AuthError) as err:
+        load(sim, db, start="2026-04-01", end="2026-04-02")
+    message = str(err.value)
+    assert f"lacks permission {permission}" in message and "code missing.permissions" in message
+    assert "correlation id" in message
+    assert len([r for r in sim.requests if r.path.startswith("/api/")]) == request_number  # no retry
 
 
-@pytest.mark.skipif("400" not in sim_config.FAULT_KINDS, reason="simulator has no 400 fault yet (requested)")
-def test_400_fails_fast_with_genesys_details(sim, db):
-    sim.faults.schedule = {3: "400"}
-    with pytest.raises(LoaderError, match="correlation id") as err:
-        load(sim, db, start="2026-04-01", end="2026-04-01")
-    assert isinstance(err.value, WindowError | ApiError) and len(aggregate_requests(sim)) == 1
+@pytest.mark.parametrize(("kind", "code"), [("400", "bad.request"), ("404", "not.found")])
+def test_400_and_404_fail_fast_with_genesys_details(sim, db, kind, code):
+    sim.faults.schedule = {3: kind}
+    with pytest.raises(WindowError) as err:
+        load(sim, db, start="2026-04-01", end="2026-04-02")
+    message = str(err.value)
+    assert message.startswith("window 2026-04-01T00:00:00.000Z/2026-04-02T00:00:00.000Z:")
+    assert f"HTTP {kind}, code {code}, message '" in message and "correlation id" in message
+    assert len(aggregate_requests(sim)) == 1 and err.value.exit_code == 1
 
 
 def _cli(sim, db: Path, *args: str) -> subprocess.Popen:
@@ -154,5 +163,23 @@ def test_failed_run_then_rerun_is_complete(sim, db):
         load(sim, db, start="2026-06-01", end="2026-06-10")
     sim.faults.schedule = {}
     load(sim, db, start="2026-06-01", end="2026-06-10")
+    expected = sim.ground_truth(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 11, tzinfo=UTC))
+    assert interval_rows(db) == expected
+
+
+def test_long_load_commits_in_chunks_and_a_failure_keeps_committed_windows(sim, db):
+    # Window 6 keeps failing: the commits before it stay, the cursor moved with them.
+    sim.faults.schedule = {n: "503" for n in range(8, 30)}
+    settings = {"commit_rows": 400}  # about two days of the default org per commit
+    with pytest.raises(WindowError):
+        load(sim, db, start="2026-06-01", end="2026-06-10", settings=settings)
+    partial = interval_rows(db)
+    last_day = max(r["interval_start"] for r in partial).replace(hour=0)
+    committed_end = last_day + timedelta(days=1)  # commits end on window (day) boundaries
+    assert datetime(2026, 6, 1, tzinfo=UTC) < committed_end < datetime(2026, 6, 6, tzinfo=UTC)
+    assert partial == sim.ground_truth(datetime(2026, 6, 1, tzinfo=UTC), committed_end)
+    sim.faults.schedule = {}
+    summary = load(sim, db, start="2026-06-01", end="2026-06-10", settings=settings)
+    assert summary.windows == 10
     expected = sim.ground_truth(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 11, tzinfo=UTC))
     assert interval_rows(db) == expected

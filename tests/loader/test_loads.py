@@ -4,6 +4,7 @@ incremental cursor and lookback, async jobs, queues history."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -138,3 +139,43 @@ def test_pipelines_dir_is_beside_the_database(sim, db):
     load(sim, db, start="2026-04-02", end="2026-04-02")
     assert pipelines_dir_for(db) == db.parent / ".dlt_pipelines" / db.name
     assert (pipelines_dir_for(db) / "genesys").is_dir()
+
+
+def test_state_follows_the_database_file(sim, db):
+    settings = {"initial_days": 1, "lookback_hours": 6}
+    first = load(sim, db, settings=settings)
+    assert first.start == CLOCK - timedelta(days=1)
+    # dlt's local working dir lost: the cursor comes back from the state stored in DuckDB.
+    shutil.rmtree(pipelines_dir_for(db))
+    again = load(sim, db, settings=settings)
+    assert again.start == CLOCK - timedelta(hours=6)
+    # The database deleted (e.g. make clean): stale local state must not skip the first backfill.
+    db.unlink()
+    fresh = load(sim, db, settings=settings)
+    assert fresh.start == CLOCK - timedelta(days=1)
+    assert interval_rows(db) == sim.ground_truth(CLOCK - timedelta(days=1), CLOCK, as_of=CLOCK)
+
+
+def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
+    import dlt
+
+    from loader.source import genesys
+
+    for key, value in {
+        "CLIENT_ID": sim.config.client_id,
+        "CLIENT_SECRET": sim.config.client_secret,
+        "API_BASE_URL": sim.base_url,
+        "LOGIN_BASE_URL": sim.base_url,
+        "INITIAL_DAYS": "2",
+        "NOW": CLOCK.isoformat(),
+    }.items():
+        monkeypatch.setenv(f"SOURCES__GENESYS__{key}", value)
+    db = tmp_path / "direct.duckdb"
+    pipeline = dlt.pipeline(
+        "genesys_direct",
+        destination=dlt.destinations.duckdb(str(db)),
+        dataset_name="genesys_raw",
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
+    pipeline.run(genesys())
+    assert interval_rows(db) == sim.ground_truth(CLOCK - timedelta(days=2), CLOCK, as_of=CLOCK)

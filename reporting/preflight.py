@@ -1,0 +1,45 @@
+"""Checks run before dbt touches the DuckDB file: the targets seed and the report time zone (read-only)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+
+from loader.errors import ConfigError
+from reporting.options import ReportOptions
+from reporting.targets import targets_csv_path, validate_targets_csv
+
+log = logging.getLogger(__name__)
+
+# Buckets whose first and last instant fall on different local dates in the zone: such a bucket belongs to
+# two report days. Same test and wording as the guard in models/marts/fct_queue_intervals.sql.
+_STRADDLING_BUCKET_SQL = """
+    select min(interval_start)
+    from (select distinct interval_start, interval_end from genesys_raw.queue_intervals)
+    where cast(timezone($zone, interval_start) as date)
+        <> cast(timezone($zone, interval_end - interval 1 microsecond) as date)
+"""
+
+
+def check_report_timezone(db_path: Path, report_tz: str) -> None:
+    """Raise ConfigError when a loaded bucket straddles a local midnight in report_tz (e.g. PT1H in Kolkata)."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        (first,) = con.execute(_STRADDLING_BUCKET_SQL, {"zone": report_tz}).fetchone()
+    if first is not None:
+        raise ConfigError(
+            f"bucket {first:%Y-%m-%dT%H:%M:%SZ} straddles local midnight in {report_tz}, so it cannot be cut"
+            ' into local days; reload at PT30M (granularity = "PT30M"; PT15M for 45-minute offsets)'
+            " and build again"
+        )
+
+
+def preflight(db_path: Path, options: ReportOptions) -> Path:
+    """Validate the targets seed and the report zone against the loaded buckets; return the seed's path."""
+    targets_csv = targets_csv_path()
+    rows = validate_targets_csv(targets_csv)
+    log.info("targets seed %s: %d rows", targets_csv, rows)
+    check_report_timezone(db_path, options.report_tz)
+    return targets_csv
