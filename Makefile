@@ -65,7 +65,7 @@ bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchm
 	$(PY) -m benchmarks
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.
-	rm -rf target logs exports dbt_packages .pytest_cache
+	rm -rf target logs exports dbt_packages .pytest_cache .dlt_pipelines
 	rm -f genesys.duckdb genesys.duckdb.wal
 
 distclean: clean ## Also remove the virtualenv.

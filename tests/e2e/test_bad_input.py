@@ -51,11 +51,22 @@ def seed(case_id: str, rows: str, fragment: str, command: str = "build") -> Case
 RANGE = ("--start", LOAD_START, "--end", LOAD_END)
 CASES = [
     # --- loader: command line -------------------------------------------------------------------------
-    loader("loader-invalid-date", "--start", "2026-02-30", fragment="START '2026-02-30' is not a date; use YYYY-MM-DD"),
+    loader(
+        "loader-invalid-date",
+        "--start",
+        "2026-02-30",
+        fragment="START '2026-02-30' is not a date; use YYYY-MM-DD",
+    ),
     loader(
         "loader-end-before-start", "--start", "2026-11-22", "--end", "2026-11-20", fragment="is before START"
     ),
-    loader("loader-unknown-tz", *RANGE, "--report-tz", "Mars/Olympus", fragment="time zone 'Mars/Olympus' is unknown"),
+    loader(
+        "loader-unknown-tz",
+        *RANGE,
+        "--report-tz",
+        "Mars/Olympus",
+        fragment="time zone 'Mars/Olympus' is unknown",
+    ),
     loader("loader-start-in-future", "--start", "2099-01-01", fragment="is in the future"),
     loader(
         "loader-kolkata-pt1h",
@@ -123,7 +134,12 @@ CASES = [
     build("report-bad-start", "--start", "2026-13-01", fragment="START '2026-13-01' is not a date"),
     build("report-unknown-tz", "--report-tz", "Mars/Olympus", fragment="time zone 'Mars/Olympus' is unknown"),
     build("report-end-before-start", "--start", LOAD_END, "--end", LOAD_START, fragment="is before START"),
-    build("var-sl-formula-bogus", "--var", "sl_formula=bogus", fragment="sl_formula=bogus is not valid; use one of"),
+    build(
+        "var-sl-formula-bogus",
+        "--var",
+        "sl_formula=bogus",
+        fragment="sl_formula=bogus is not valid; use one of",
+    ),
     build(
         "var-default-target-150",
         "--var",
@@ -141,17 +157,23 @@ CASES = [
         "report-kolkata-over-pt1h",
         "--report-tz",
         "Asia/Kolkata",
-        fragment='straddles local midnight in Asia/Kolkata, so it cannot be cut into local days; reload at PT30M',
+        fragment="straddles local midnight in Asia/Kolkata, so it cannot be cut into local days; reload at PT30M",
     ),
     # --- reporting: targets seed (GENESYS_TARGETS_CSV) ------------------------------------------------
-    seed("seed-target-zero", ",Sales,voice,0\n", "line 2: target_pct 0 is out of range; use a percentage in (0, 100]"),
+    seed(
+        "seed-target-zero",
+        ",Sales,voice,0\n",
+        "line 2: target_pct 0 is out of range; use a percentage in (0, 100]",
+    ),
     seed("seed-target-120", ",Sales,voice,120\n", "line 2: target_pct 120 is out of range"),
     seed(
         "seed-duplicate-rows",
         ",Sales,voice,85\n,Support,,90\n,Sales,voice,85\n",
         "line 4: duplicates line 2 (same queue and media_type); keep only one",
     ),
-    seed("seed-no-queue", ",,voice,85\n", "line 2: neither queue_id nor queue_name is set; fill in one of them"),
+    seed(
+        "seed-no-queue", ",,voice,85\n", "line 2: neither queue_id nor queue_name is set; fill in one of them"
+    ),
     seed("seed-target-not-a-number", ",Sales,voice,high\n", "line 2: target_pct 'high' is not a number"),
     seed("seed-unknown-media", ",Sales,fax,85\n", "line 2: media_type 'fax' is not known"),
     seed("seed-missing-field", ",Sales,85\n", "line 2: 3 fields instead of 4"),
