@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m reporting",
         description="Build the queue SLA marts with dbt (seeds, models, all tests) and export them to CSV.",
+        epilog="Targets seed: GENESYS_TARGETS_CSV=/path/to/targets.csv (columns queue_id,queue_name,"
+        "media_type,target_pct; default seeds/queue_sla_targets.csv). It is checked, like the report zone "
+        "against the loaded buckets, before dbt writes anything. Exit codes: 0 built, 1 dbt or export "
+        "failed, 2 bad input or no loaded data (nothing written).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", parents=[common], help="dbt build, then print the period's compliance table")

@@ -18,8 +18,8 @@ def build(options: ReportOptions, *, full_refresh: bool = False, verbose: bool =
     db_path = duckdb_path()
     # Everything that can be refused is refused here, before dbt opens the file for writing.
     check_raw_tables(db_path)
-    targets_csv = preflight(db_path, options)
-    with staged_seeds(targets_csv):
+    targets = preflight(db_path, options)
+    with staged_seeds(targets):
         summary = run_dbt_build(options, full_refresh=full_refresh, verbose=verbose)
     warned = f", {summary.warned} warnings (see logs/dbt.log)" if summary.warned else ""
     footer = f"dbt build: {summary.passed} nodes passed{warned} in {summary.seconds:.1f} s ({db_path})"

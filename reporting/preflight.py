@@ -9,7 +9,7 @@ import duckdb
 
 from loader.errors import ConfigError
 from reporting.options import ReportOptions
-from reporting.targets import targets_csv_path, validate_targets_csv
+from reporting.targets import read_targets_csv, targets_csv_path
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ _STRADDLING_BUCKET_SQL = """
 
 
 def check_report_timezone(db_path: Path, report_tz: str) -> None:
-    """Raise ConfigError when a loaded bucket straddles a local midnight in report_tz (e.g. PT1H in Kolkata)."""
+    """Raise ConfigError when a loaded bucket straddles local midnight in report_tz (PT1H in Kolkata)."""
     with duckdb.connect(str(db_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         (first,) = con.execute(_STRADDLING_BUCKET_SQL, {"zone": report_tz}).fetchone()
@@ -36,10 +36,10 @@ def check_report_timezone(db_path: Path, report_tz: str) -> None:
         )
 
 
-def preflight(db_path: Path, options: ReportOptions) -> Path:
-    """Validate the targets seed and the report zone against the loaded buckets; return the seed's path."""
+def preflight(db_path: Path, options: ReportOptions) -> list[dict[str, str]]:
+    """Check the targets seed and the report zone against the loaded buckets; return the seed's rows."""
     targets_csv = targets_csv_path()
-    rows = validate_targets_csv(targets_csv)
-    log.info("targets seed %s: %d rows", targets_csv, rows)
+    rows = read_targets_csv(targets_csv)
+    log.info("targets seed %s: %d rows", targets_csv, len(rows))
     check_report_timezone(db_path, options.report_tz)
-    return targets_csv
+    return rows

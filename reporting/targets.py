@@ -21,6 +21,7 @@ SEEDS_DIR_ENV = "GENESYS_SEEDS_DIR"
 SEED_NAME = "queue_sla_targets"
 DEFAULT_SEEDS_DIR = PROJECT_DIR / "seeds"
 DEFAULT_TARGETS_CSV = DEFAULT_SEEDS_DIR / f"{SEED_NAME}.csv"
+STAGING_PARENT = PROJECT_DIR / "target" / "staged_seeds"
 COLUMNS = ("queue_id", "queue_name", "media_type", "target_pct")
 # The queue media types a target can be configured for (the seed's accepted_values test in seeds/_seeds.yml).
 MEDIA_TYPES = ("voice", "callback", "chat", "email", "message")
@@ -43,10 +44,12 @@ def _target_pct(text: str, where: str) -> float:
     return value
 
 
-def validate_targets_csv(path: Path) -> int:
-    """Check the targets CSV as dbt will load it; return its row count or raise ConfigError (file, line, fix)."""
+def read_targets_csv(path: Path) -> list[dict[str, str]]:
+    """The targets CSV's rows, trimmed and checked; ConfigError naming the file, the line and the fix."""
     if not path.is_file():
-        raise ConfigError(f"targets file {path} does not exist; point {TARGETS_ENV} at a CSV file or unset it")
+        raise ConfigError(
+            f"targets file {path} does not exist; point {TARGETS_ENV} at a CSV file or unset it"
+        )
     try:
         # utf-8-sig: spreadsheets often save a byte-order mark before the header
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -56,12 +59,16 @@ def validate_targets_csv(path: Path) -> int:
     header = [name.strip() for name in lines[0]] if lines else []
     if sorted(header) != sorted(COLUMNS):
         raise ConfigError(
-            f"{path} line 1: header is {','.join(header) or '(empty)'}; it must be exactly {','.join(COLUMNS)}"
+            f"{path} line 1: header is {','.join(header) or '(empty)'}; "
+            f"it must be exactly {','.join(COLUMNS)}"
         )
     index = {name: header.index(name) for name in COLUMNS}
     seen: dict[tuple[str, str, str], int] = {}
+    rows = []
     for line_no, fields in enumerate(lines[1:], start=2):
         where = f"{path} line {line_no}"
+        if not any(field.strip() for field in fields):
+            continue  # a blank line, e.g. at the end of a hand-edited file
         if len(fields) != len(COLUMNS):
             raise ConfigError(
                 f"{where}: {len(fields)} fields instead of {len(COLUMNS)}; "
@@ -83,7 +90,8 @@ def validate_targets_csv(path: Path) -> int:
                 f"{where}: duplicates line {seen[key]} (same queue and media_type); keep only one of them"
             )
         seen[key] = line_no
-    return len(lines) - 1
+        rows.append(row)
+    return rows
 
 
 @contextlib.contextmanager
@@ -101,16 +109,21 @@ def _environ(name: str, value: str | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def staged_seeds(targets_csv: Path) -> Iterator[None]:
-    """Point dbt's seed-paths at a copy of the user's CSV (plus the seed properties) while dbt runs in-process."""
-    if targets_csv == DEFAULT_TARGETS_CSV:
-        with _environ(SEEDS_DIR_ENV, None):
-            yield
-        return
-    with tempfile.TemporaryDirectory(prefix="genesys-seeds-") as folder:
-        # a copy, so that the seed keeps the name the models ref() whatever the user's file is called
-        shutil.copyfile(targets_csv, Path(folder) / f"{SEED_NAME}.csv")
+def staged_seeds(rows: list[dict[str, str]]) -> Iterator[None]:
+    """Point dbt's seed-paths at the checked rows (and the seed properties) while dbt runs in this process.
+
+    dbt loads exactly what read_targets_csv() accepted (trimmed values, no blank lines) under the name the
+    models ref(), whatever the user's file is called.
+    """
+    # Inside the project (its git-ignored target/) and given to dbt as a relative path: dbt writes the
+    # compiled seed tests under target/compiled/<project>/<seed path>/, which an absolute path would break.
+    STAGING_PARENT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="seeds-", dir=STAGING_PARENT) as folder:
+        with (Path(folder) / f"{SEED_NAME}.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
         for properties in DEFAULT_SEEDS_DIR.glob("*.yml"):
             shutil.copyfile(properties, Path(folder) / properties.name)
-        with _environ(SEEDS_DIR_ENV, folder):
+        with _environ(SEEDS_DIR_ENV, Path(folder).relative_to(PROJECT_DIR).as_posix()):
             yield

@@ -4,7 +4,6 @@ naming the fix, no traceback, and leaves the DuckDB file exactly as it was (same
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,6 +33,9 @@ class Case:
     seed: str | None = None  # content of a targets CSV passed through GENESYS_TARGETS_CSV
     config_toml: str | None = None  # run in a fresh folder whose .dlt/config.toml holds this
     exit_code: int = 2
+    # point GENESYS_DUCKDB_PATH at a file that was never loaded (and must not appear)
+    unloaded_db: bool = False
+    loader_bug: str | None = None  # a known loader bug: the case is xfail(strict) until it is fixed
 
 
 def loader(case_id: str, *args: str, fragment: str, **kwargs) -> Case:
@@ -130,6 +132,21 @@ CASES = [
         env={"SOURCES__GENESYS__CLIENT_SECRET": "not-the-" + CLIENT_SECRET},
         exit_code=1,
     ),
+    loader(
+        "config-initial-days-infinite",
+        fragment="initial_days",
+        env={"SOURCES__GENESYS__INITIAL_DAYS": "inf"},
+        loader_bug="loader/config.py coerce(): int(float('inf')) raises OverflowError, so the loader exits 1 "
+        "with a traceback instead of exit 2 naming initial_days (non-finite numbers are not rejected)",
+    ),
+    loader(
+        "config-request-timeout-nan",
+        *RANGE,
+        fragment="request_timeout_s",
+        env={"SOURCES__GENESYS__REQUEST_TIMEOUT_S": "nan"},
+        loader_bug="loader/config.py validate(): nan passes 'value < low', so the load starts and dies in "
+        "socket.settimeout with a ValueError traceback (exit 1) instead of exit 2 naming request_timeout_s",
+    ),
     # --- reporting: options and dbt vars --------------------------------------------------------------
     build("report-bad-start", "--start", "2026-13-01", fragment="START '2026-13-01' is not a date"),
     build("report-unknown-tz", "--report-tz", "Mars/Olympus", fragment="time zone 'Mars/Olympus' is unknown"),
@@ -157,7 +174,8 @@ CASES = [
         "report-kolkata-over-pt1h",
         "--report-tz",
         "Asia/Kolkata",
-        fragment="straddles local midnight in Asia/Kolkata, so it cannot be cut into local days; reload at PT30M",
+        fragment="straddles local midnight in Asia/Kolkata, so it cannot be cut into local days; "
+        "reload at PT30M",
     ),
     # --- reporting: targets seed (GENESYS_TARGETS_CSV) ------------------------------------------------
     seed(
@@ -185,6 +203,8 @@ CASES = [
         "line 1: header is queue,target; it must be exactly queue_id,queue_name,media_type,target_pct",
         seed="queue,target\nSales,85\n",
     ),
+    Case("build-before-any-load", "build", (), "no loaded data in", unloaded_db=True),
+    Case("export-before-any-load", "export", (), "run 'make load' first", unloaded_db=True),
     Case(
         "seed-file-missing",
         "build",
@@ -232,8 +252,12 @@ def loaded(module_sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> W
     return ws
 
 
+def target_db(ws: Workspace, case: Case, tmp_path: Path) -> Path:
+    return tmp_path / "never_loaded.duckdb" if case.unloaded_db else ws.db_path
+
+
 def run_case(ws: Workspace, case: Case, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = dict(ws.env)
+    env = {**ws.env, "GENESYS_DUCKDB_PATH": str(target_db(ws, case, tmp_path))}
     for key, value in case.env.items():
         if value is None:
             env.pop(key, None)
@@ -268,30 +292,19 @@ def assert_one_line_error(result: subprocess.CompletedProcess, case: Case) -> No
     assert lines[-1].startswith("error: "), shown
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def as_param(case: Case):
+    marks = [pytest.mark.xfail(strict=True, reason=case.loader_bug)] if case.loader_bug else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [as_param(case) for case in CASES])
 def test_bad_input_is_refused_and_changes_nothing(loaded: Workspace, case: Case, tmp_path: Path) -> None:
-    before, digest = snapshot(loaded.db_path), file_digest(loaded.db_path)
+    db_path = target_db(loaded, case, tmp_path)
+    before, digest = snapshot(db_path), file_digest(db_path)
+    assert before["exists"] != case.unloaded_db
     result = run_case(loaded, case, tmp_path)
     assert_one_line_error(result, case)
-    assert snapshot(loaded.db_path) == before
-    assert file_digest(loaded.db_path) == digest, "the DuckDB file was written to"
+    assert snapshot(db_path) == before
+    assert file_digest(db_path) == digest, "the DuckDB file was written to"
     if case.command == "export":
         assert not (tmp_path / "exports").exists() or not any((tmp_path / "exports").iterdir())
-
-
-def test_build_without_loaded_data_creates_no_file(loaded: Workspace, tmp_path: Path) -> None:
-    """A build before any load: exit 2, 'run make load first', and no DuckDB file appears."""
-    missing = tmp_path / "never_loaded.duckdb"
-    env = {**loaded.env, "GENESYS_DUCKDB_PATH": str(missing)}
-    result = subprocess.run(
-        [sys.executable, "-m", "reporting", "build"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    case = Case("build-no-data", "build", (), "run 'make load' first")
-    assert_one_line_error(result, case)
-    assert not missing.exists()
-    assert not os.listdir(tmp_path)

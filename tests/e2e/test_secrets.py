@@ -19,14 +19,14 @@ from dlt.pipeline.state_sync import decompress_state
 from simulator import Simulator, SimulatorConfig, run_simulator
 from tests.e2e.conftest import REPO_ROOT, SIM_CLOCK, Workspace, make_workspace, ok
 
-# Distinctive, and different from the shared CLIENT_SECRET, so that only this module's run can put it anywhere.
+# Distinctive, and not the shared CLIENT_SECRET, so that only this module's run can put it anywhere.
 LEAK_SECRET = "leakcheck-Zq81vR5x0TnW3m-SECRET"
 PIPELINES_DIRNAME = ".dlt_pipelines"  # loader/pipeline.py keeps dlt's working dir beside the DuckDB file
 
 
 @pytest.fixture(scope="module")
 def run() -> Iterator[tuple[Workspace, Simulator, list[subprocess.CompletedProcess]]]:
-    """One full verbose load, build and export with LEAK_SECRET; the simulator records every token it issues."""
+    """A full verbose load, build and export with LEAK_SECRET; the simulator records every token issued."""
     config = SimulatorConfig(client_secret=LEAK_SECRET, clock_start=SIM_CLOCK)
     with run_simulator(config) as sim, tempfile.TemporaryDirectory(prefix="secrets-") as folder:
         ws = make_workspace(sim, Path(folder))
