@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import logging
 import signal
 import sys
@@ -11,6 +13,32 @@ import threading
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FAULT_KINDS, Faults, SimulatorConfig
 from simulator.data import parse_instant
 from simulator.server import Simulator
+
+log = logging.getLogger(__name__)
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc reuse freed memory instead of returning it to the kernel after every request.
+
+    Each request allocates and frees megabytes (numpy temporaries, the reply body); by default
+    those come from fresh mmap pages every time, and faulting them in cost ~17 % of the server's
+    CPU per row (measured: 3.9 -> 3.25 µs). Only for this standalone process, never for a host that
+    embeds the simulator; the price is up to ~256 MB of freed memory kept for reuse.
+    """
+    libc_name = ctypes.util.find_library("c")
+    if not sys.platform.startswith("linux") or not libc_name:
+        return
+    try:
+        mallopt = ctypes.CDLL(libc_name).mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl has no mallopt): keep the defaults
+        return
+    ok = mallopt(_M_MMAP_THRESHOLD, 64 * 2**20) and mallopt(_M_TRIM_THRESHOLD, 256 * 2**20)
+    if not ok:
+        log.debug("mallopt refused the thresholds; keeping the allocator defaults")
 
 
 def _instant(text: str):
@@ -115,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         clock_start=args.clock,
         faults=faults,
     )
+    _keep_freed_memory()
     try:
         sim = Simulator(config, args.port)
     except OSError as exc:

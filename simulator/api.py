@@ -440,7 +440,12 @@ class Api:
             time.sleep(rows * faults.latency_per_row_s)
         if not containers:
             return Reply(200, b"{}")
-        return Reply(200, b'{"results":[' + b",".join(containers) + b"]}")
+        # One join, so the multi-megabyte body is copied once (each extra copy of fresh memory cost
+        # ~0.2 µs per row; sending the containers with scatter-gather sendmsg instead was slower still).
+        parts = list(containers)
+        parts[0] = b'{"results":[' + parts[0]
+        parts[-1] += b"]}"
+        return Reply(200, b",".join(parts))
 
     def _submit_job(self, body: bytes, cid: str) -> Reply:
         faults = self.sim.faults

@@ -20,6 +20,7 @@ BASE_S = 900  # seconds in the 15-minute base bucket
 GRANULARITY_S = {"PT15M": 900, "PT30M": 1800, "PT1H": 3600}
 GRANULARITIES = (*GRANULARITY_S, "P1D")
 LATE_START_FRACTION = 0.3  # share of its final counts a bucket holds when it has just ended
+CHUNK_CELLS = 65_536  # base cells (groups x 15-minute buckets) generated per step
 _NO_MIN = np.iinfo(np.int64).max
 _U64 = np.uint64
 
@@ -128,21 +129,51 @@ def _bucket_sums(
     if not len(open_cols):
         return {k: np.full((n_groups, n_out), _IDENTITY[_KIND[k]], dtype=np.int64) for k in _BASE_FIELDS}
     cells = _cells(params, bidx[open_cols], start_s[open_cols], busy_t[open_cols], as_of, late_window_hours)
-    # Segment k of the open columns feeds output bucket k; an identity column at the end lets
-    # reduceat take every segment (empty ones are reset to the identity afterwards).
+    # Segment k of the open columns feeds output bucket k. reduceat takes the non-empty segments
+    # (their starts are strictly increasing, so each runs to the next one); empty ones hold the identity.
     seg = np.searchsorted(open_cols, cuts, side="left")
-    empty = np.diff(np.append(seg, len(open_cols))) == 0
+    filled = np.diff(np.append(seg, len(open_cols))) > 0
+    starts = seg[filled]
     out = {}
     for k, arr in cells.items():
         kind = _KIND[k]
-        padded = np.empty((n_groups, len(open_cols) + 1), dtype=np.int64)
-        padded[:, :-1] = arr
-        padded[:, -1] = _IDENTITY[kind]
-        summed = _OPS[kind].reduceat(padded, seg, axis=1)
-        if empty.any():
-            summed[:, empty] = _IDENTITY[kind]
+        summed = _OPS[kind].reduceat(arr, starts, axis=1)
+        if len(starts) < n_out:
+            full = np.full((n_groups, n_out), _IDENTITY[kind], dtype=np.int64)
+            full[:, filled] = summed
+            summed = full
         out[k] = summed
     return out
+
+
+# Monthly volume-weighted SL (30 days, default curves) measured for each staffing lift; the
+# generator inverts it to give every pair the level its health asks for.
+_LIFTS = np.array([-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7])
+_MONTHLY_SL_BY_LIFT = np.array([0.442, 0.528, 0.619, 0.704, 0.775, 0.827, 0.867, 0.897, 0.919, 0.935, 0.948])
+_HEALTH_STEP = (np.sqrt(5.0) - 1) / 2  # golden-ratio step: consecutive queues spread evenly over [0, 1)
+
+
+def pair_health(seed: int, qidx: np.ndarray, midx: np.ndarray) -> np.ndarray:
+    """Staffing health in [0, 1) per (queue index, media index): fixed per seed, higher is better.
+
+    A Weyl sequence over the queue index (offset by a hash of the seed) rather than a plain hash,
+    so even a dozen queues get a realistic mix of healthy, borderline and failing pairs.
+    """
+    offset = int(mix64(np.array([seed & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64))[0] >> _U64(11)) / 2.0**53
+    h = offset + _HEALTH_STEP * qidx.astype(np.float64) + np.sqrt(2.0) * midx.astype(np.float64)
+    return 1.0 - np.mod(h, 1.0)
+
+
+def sl_margin(health: np.ndarray) -> np.ndarray:
+    """Monthly SL minus target that a pair of this health is staffed for (ratio points).
+
+    The best third meets its target by 2-5 points, the next quarter hovers within -2..+1.5 points,
+    the rest miss by 4-16 points.
+    """
+    meets = 0.02 + 0.03 * (health - 2 / 3) * 3
+    hovers = -0.02 + 0.035 * (health - 0.4) / (2 / 3 - 0.4)
+    misses = -0.16 + 0.12 * health / 0.4
+    return np.where(health >= 2 / 3, meets, np.where(health >= 0.4, hovers, misses))
 
 
 class _GroupParams:
@@ -162,6 +193,11 @@ class _GroupParams:
         self.flow_rate = col([_FLOW_OUT_RATE[m] for _, m in groups])
         self.created = col([q.created_at.timestamp() for q, _ in groups])
         self.deleted = col([q.deleted_at.timestamp() if q.deleted_at else np.inf for q, _ in groups])
+        # Staffing: the monthly SL each pair is built to reach, relative to its (initial) target.
+        margin = sl_margin(pair_health(seed, qidx, midx))
+        wanted = col([q.media[m][0] for q, m in groups]) + margin[:, None]
+        self.lift = np.interp(wanted, _MONTHLY_SL_BY_LIFT, _LIFTS)
+        self.abandon_scale = np.clip(1.0 - self.lift, 0.3, 1.5)  # better staffed, fewer abandons
 
 
 def _cells(
@@ -185,12 +221,13 @@ def _cells(
     alive = (start_s[None, :] >= p.created) & (start_s[None, :] < p.deleted)  # queue created / deleted
     offered = np.where(alive, offered, 0)
 
-    # Busy buckets answer late and lose callers; quiet ones answer almost everything in time.
-    abandon_rate = np.clip(0.01 + 0.16 * busy**2 + 0.03 * u[5], 0.0, 0.5)
+    # Busy buckets answer late and lose callers; quiet ones answer almost everything in time. The
+    # pair's staffing (lift) sets the level: well-staffed pairs still dip at peaks, just less deep.
+    abandon_rate = np.clip(0.01 + 0.16 * p.abandon_scale * busy**2 + 0.03 * u[5], 0.0, 0.5)
     ab = np.minimum((offered * abandon_rate + u[6]).astype(np.int64), offered)
     flow = np.minimum((offered * p.flow_rate * 2 * u[7] + u[8] * 0.7).astype(np.int64), offered - ab)
     answered = offered - ab - flow
-    p_in = np.clip(1.02 - 0.55 * busy**1.5 + 0.2 * (u[9] - 0.5), 0.1, 1.0)
+    p_in = np.clip(1.02 + p.lift - 0.9 * busy**3 + 0.2 * (u[9] - 0.5), 0.1, 1.0)
     ans_in = np.minimum((answered * p_in + u[10]).astype(np.int64), answered)
     over = answered - ans_in
     short = np.minimum((ab * 0.3 + u[11]).astype(np.int64), ab)
@@ -351,7 +388,7 @@ def figures(
     agg = {k: np.empty((len(keyed), n_out), dtype=np.int64) for k in _BASE_FIELDS}
     params = _GroupParams(seed, keyed)
     bounds = np.append(cuts, nb)
-    per_chunk = max(1, 65_536 // len(keyed))
+    per_chunk = max(1, CHUNK_CELLS // len(keyed))
     k0 = 0
     while k0 < n_out:
         k1 = int(np.searchsorted(bounds, bounds[k0] + per_chunk, side="right")) - 1

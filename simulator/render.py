@@ -1,8 +1,9 @@
-"""Aggregates JSON rendering: Genesys-shaped result containers, one %-template per metric layout.
+"""Aggregates JSON rendering: Genesys-shaped result containers, one bytes %-template per metric layout.
 
 Rows are grouped by which metrics they carry; each layout gets one %-template and its rows are
 formatted in a single list comprehension. That is several times faster than building a dict per
-metric per row for orjson (and faster than numpy byte matrices, measured), and the JSON is the same.
+metric per row for orjson, and faster than numpy byte assembly, DuckDB string building or compiled
+f-strings (all measured); the JSON is the same.
 """
 
 from __future__ import annotations
@@ -61,26 +62,38 @@ def render_groups(fig: Figures, metrics: tuple[str, ...]) -> tuple[list[bytes], 
     cells = np.flatnonzero(layout)
     if not len(cells):
         return [], 0
-    cell_layouts = layout[cells]
+    # Sort the rows by layout once, so each column is gathered once and each layout is a slice.
+    order = np.argsort(layout[cells], kind="stable")
+    sorted_cells = cells[order]
+    codes, firsts = np.unique(layout[sorted_cells], return_index=True)
+    ends = np.append(firsts[1:], len(cells))
     intervals = np.array(
-        [f"{iso_ms(a)}/{iso_ms(b)}" for a, b in zip(fig.edges[:-1], fig.edges[1:], strict=True)], dtype=object
+        [f"{iso_ms(a)}/{iso_ms(b)}".encode() for a, b in zip(fig.edges[:-1], fig.edges[1:], strict=True)],
+        dtype=object,
     )
-    rows = np.empty(len(cells), dtype=object)
-    for code in np.unique(cell_layouts).tolist():
-        where = np.flatnonzero(cell_layouts == code)
-        idx = cells[where]
-        parts, cols = [], [intervals[idx % n_buckets].tolist()]
-        for bit, (_, template, spec_cols) in enumerate(specs):
+    interval_col = intervals[sorted_cells % n_buckets]
+    spec_cols = [[c.ravel()[sorted_cells] for c in cols] for _, _, cols in specs]
+    formatted: list[bytes] = []
+    for code, lo, hi in zip(codes.tolist(), firsts.tolist(), ends.tolist(), strict=True):
+        parts, cols = [], [interval_col[lo:hi].tolist()]
+        for bit, (_, template, _) in enumerate(specs):
             if code >> bit & 1:
                 parts.append(template)
-                cols.extend(c.ravel()[idx].tolist() for c in spec_cols)
-        template = '{"interval":"%s","metrics":[' + ",".join(parts) + "]}"
-        rows[where] = [template % values for values in zip(*cols, strict=True)]
+                cols.extend(c[lo:hi].tolist() for c in spec_cols[bit])
+        # bytes %-formatting: ~15 % faster than str, and nothing to encode afterwards (%a of a float is
+        # its repr, as %r gives for str).
+        template = ('{"interval":"%s","metrics":[' + ",".join(parts) + "]}").replace("%r", "%a").encode()
+        formatted += [template % values for values in zip(*cols, strict=True)]
+    by_cell = np.empty(len(cells), dtype=object)
+    by_cell[order] = formatted
+    rows = by_cell.tolist()
     bounds = np.searchsorted(cells // n_buckets, np.arange(n_groups + 1))
     containers = []
-    for g in range(n_groups):
-        a, b = int(bounds[g]), int(bounds[g + 1])
+    for g, (a, b) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
         if a < b:
-            data = ",".join(rows[a:b].tolist()).encode()
-            containers.append(b'{"group":' + orjson.dumps(fig.groups[g]) + b',"data":[' + data + b"]}")
+            # One join per container: the head and tail ride on its first and last row.
+            part = rows[a:b]
+            part[0] = b'{"group":' + orjson.dumps(fig.groups[g]) + b',"data":[' + part[0]
+            part[-1] += b"]}"
+            containers.append(b",".join(part))
     return containers, len(cells)

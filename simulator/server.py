@@ -240,4 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.log_request(reply.status, len(reply.body))
-        self.wfile.write(head + reply.body)
+        if len(reply.body) < 65_536:
+            self.wfile.write(head + reply.body)  # one segment for small replies
+        else:
+            self.request.sendall(head)  # a big body goes out as it is, without another copy
+            self.request.sendall(reply.body)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import orjson
 import pytest
 from simhelpers import METRICS, SimClient, body, rows_of
 
 from simulator import Simulator, SimulatorConfig, ground_truth, run_simulator
+from simulator.data import pair_health, sl_margin
 
 WEEK = "2026-03-02T00:00:00Z/2026-03-09T00:00:00Z"
 SUMMED = [
@@ -88,6 +90,29 @@ def test_volume_weighting_and_hourly_averages_differ_materially(sim: Simulator) 
     assert averaged - weighted > 0.05
     assert len(below) > 100 and len(above) > 100
     assert min(r["offered_count"] for r in above) < max(r["offered_count"] for r in below)
+
+
+def test_queues_differ_in_health_over_a_month(sim: Simulator) -> None:
+    rows = sim.ground_truth(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC))
+    pairs: dict = defaultdict(lambda: {"num": 0, "den": 0, "hourly": [], "target": None})
+    for r in rows:
+        if r["sl_denominator"]:
+            acc = pairs[(r["queue_id"], r["media_type"])]
+            acc["num"] += r["sl_numerator"]
+            acc["den"] += r["sl_denominator"]
+            acc["hourly"].append(r["sl_numerator"] / r["sl_denominator"])
+            acc["target"] = r["sl_target_ratio"]
+    margins = [a["num"] / a["den"] - a["target"] for a in pairs.values()]
+    gaps = [sum(a["hourly"]) / len(a["hourly"]) - a["num"] / a["den"] for a in pairs.values()]
+
+    assert len(pairs) == 19
+    # Some comfortably meet their target, some hover around it, some miss clearly.
+    assert sum(0.015 <= m <= 0.07 for m in margins) >= 5
+    assert sum(-0.03 < m < 0.015 for m in margins) >= 2
+    assert sum(m <= -0.05 for m in margins) >= 5
+    assert max(margins) - min(margins) > 0.15
+    # Averaging hourly percentages still overstates SL by several points for most pairs.
+    assert all(g > 0 for g in gaps) and sum(g >= 0.03 for g in gaps) >= 15
 
 
 def test_quiet_hours_are_absent(sim: Simulator) -> None:
@@ -416,3 +441,17 @@ def test_bigger_orgs_serve_generated_queues() -> None:
         client.http.close()
 
     assert len({r["queue_id"] for r in rows}) == 39  # all but Chat Concierge, created on 2026-03-05
+
+
+def test_pair_health_is_fixed_per_seed_and_spread_over_thirds() -> None:
+    qidx = np.repeat(np.arange(500, dtype=np.uint64), 2)
+    midx = np.tile(np.array([0, 1], dtype=np.uint64), 500)
+    health = pair_health(42, qidx, midx)
+    margins = sl_margin(health)
+
+    assert np.array_equal(health, pair_health(42, qidx, midx))
+    assert not np.array_equal(health, pair_health(43, qidx, midx))
+    assert ((health >= 0) & (health < 1)).all()
+    assert abs(np.mean(margins >= 0.02) - 1 / 3) < 0.02  # a third staffed to meet the target
+    assert abs(np.mean(margins <= -0.04) - 0.4) < 0.02  # two fifths staffed to miss it clearly
+    assert margins.min() >= -0.16 and margins.max() <= 0.05
