@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,6 +169,8 @@ def coerce(key: str, value: Any) -> Any:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{key} '{value}' is not a number; e.g. {key} = 48") from None
+        if not math.isfinite(number):  # float() accepts 'inf' and 'nan', which no setting can mean
+            raise ConfigError(f"{key} '{value}' is not a finite number; e.g. {key} = 48")
         if key in _INT_KEYS:
             if number != int(number):
                 raise ConfigError(f"{key} '{value}' must be a whole number")

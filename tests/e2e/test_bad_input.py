@@ -35,7 +35,6 @@ class Case:
     exit_code: int = 2
     # point GENESYS_DUCKDB_PATH at a file that was never loaded (and must not appear)
     unloaded_db: bool = False
-    loader_bug: str | None = None  # a known loader bug: the case is xfail(strict) until it is fixed
 
 
 def loader(case_id: str, *args: str, fragment: str, **kwargs) -> Case:
@@ -136,16 +135,12 @@ CASES = [
         "config-initial-days-infinite",
         fragment="initial_days",
         env={"SOURCES__GENESYS__INITIAL_DAYS": "inf"},
-        loader_bug="loader/config.py coerce(): int(float('inf')) raises OverflowError, so the loader exits 1 "
-        "with a traceback instead of exit 2 naming initial_days (non-finite numbers are not rejected)",
     ),
     loader(
         "config-request-timeout-nan",
         *RANGE,
         fragment="request_timeout_s",
         env={"SOURCES__GENESYS__REQUEST_TIMEOUT_S": "nan"},
-        loader_bug="loader/config.py validate(): nan passes 'value < low', so the load starts and dies in "
-        "socket.settimeout with a ValueError traceback (exit 1) instead of exit 2 naming request_timeout_s",
     ),
     # --- reporting: options and dbt vars --------------------------------------------------------------
     build("report-bad-start", "--start", "2026-13-01", fragment="START '2026-13-01' is not a date"),
@@ -292,12 +287,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, case: Case) -> No
     assert lines[-1].startswith("error: "), shown
 
 
-def as_param(case: Case):
-    marks = [pytest.mark.xfail(strict=True, reason=case.loader_bug)] if case.loader_bug else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [as_param(case) for case in CASES])
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_bad_input_is_refused_and_changes_nothing(loaded: Workspace, case: Case, tmp_path: Path) -> None:
     db_path = target_db(loaded, case, tmp_path)
     before, digest = snapshot(db_path), file_digest(db_path)
