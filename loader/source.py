@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
+import numpy as np
 import pyarrow as pa
 from dlt.extract.resource import with_hints
 from dlt.sources import DltResource
@@ -19,6 +22,7 @@ from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_tabl
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ApiError, ConfigError, WindowError
+from loader.feed import WindowDone, WindowFeed
 from loader.queues import (
     QUEUE_COLUMNS,
     TARGET_COLUMNS,
@@ -32,7 +36,12 @@ from loader.windows import LoadRange, Window, parse_granularity, parse_timezone,
 logger = logging.getLogger(__name__)
 
 ORG_PATH = "/organizations/me"
+# Rows parsed ahead of dlt at most (~30 days of 200 queues at PT1H, ~30 MB of Arrow tables): enough to keep
+# fetching while dlt normalizes and loads a commit (measured: less left the API idle during loads).
+FEED_MAX_ROWS = 150_000
 QUEUE_KEY = ["org_id", "queue_id"]
+# dlt's row id column, NOT NULL as dlt itself declares it.
+ROW_ID_FIELD = pa.field("_dlt_id", pa.string(), nullable=False)
 
 
 @dataclass
@@ -49,7 +58,10 @@ class RunContext:
     chunk_rows: int = 0  # stop a pipeline run at a window boundary after this many rows (0 = never)
     listing: list[dict[str, Any]] | None = None
     placeholders: set[str] = field(default_factory=set)
-    # The next window's response is fetched in a worker thread while this one is parsed and written.
+    # Later windows are fetched and parsed in a background thread while dlt writes the earlier ones, and
+    # that thread has the next sync request in flight while it parses a response.
+    feed: WindowFeed | None = None
+    feed_max_rows: int = FEED_MAX_ROWS
     prefetched: tuple[int, Future] | None = None
     executor: ThreadPoolExecutor | None = None
     windows_done: int = 0
@@ -58,6 +70,17 @@ class RunContext:
 
     def count(self, table: str, n: int) -> None:
         self.rows[table] = self.rows.get(table, 0) + n
+
+    def window_feed(self) -> WindowFeed:
+        """The feed of the windows not yet loaded (started on first use, kept across pipeline runs)."""
+        if self.feed is None:
+            self.feed = WindowFeed(
+                lambda index, done: _window_tables(self, index, done),
+                self.windows_done,
+                len(self.windows),
+                self.feed_max_rows,
+            )
+        return self.feed
 
     def prefetch(self, index: int) -> None:
         """Start fetching window `index` in the background (one request at a time, never more)."""
@@ -74,6 +97,9 @@ class RunContext:
         return _fetch(self, self.windows[index])
 
     def close(self) -> None:
+        if self.feed is not None:
+            self.feed.close()
+            self.feed = None
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
@@ -210,40 +236,23 @@ def resources(run: RunContext) -> list[DltResource]:
         while run.windows_done < total:
             if run.chunk_rows and chunk_rows >= run.chunk_rows:
                 break  # commit what we have; the caller starts another run for the rest
-            window = run.windows[run.windows_done]
-            index = run.windows_done + 1
-            rows = 0
-            if run.use_jobs:
-                calls0, retries0 = http.stats.snapshot()
-                tables = _job_tables(run, window, seen)
-            else:
-                fetched = run.fetched(index - 1)
-                if fetched.error is None and index < total:
-                    run.prefetch(index)
-                calls0, retries0 = http.stats.snapshot()
-                tables = _sync_tables(run, window, seen, fetched)
-            for table in tables:
-                rows += table.num_rows
-                chunk_rows += table.num_rows
-                run.count("queue_intervals", table.num_rows)
-                yield table
+            feed = run.window_feed()
+            while not isinstance(item := feed.get(), WindowDone):
+                chunk_rows += item.num_rows
+                run.count("queue_intervals", item.num_rows)
+                yield item
+            seen |= item.queue_ids
+            window = run.windows[item.index]
             run.windows_done += 1
             _advance_cursor(state, run.load_range, window)
-            calls, retries = http.stats.snapshot()
-            if run.use_jobs:
-                calls, retries = calls - calls0, retries - retries0
-            elif run.prefetched is not None:  # the worker already counts the next window's requests
-                calls, retries = fetched.calls, fetched.retries
-            else:  # this window's fetch plus the split requests made here
-                calls, retries = calls - calls0 + fetched.calls, retries - retries0 + fetched.retries
             logger.info(
                 "window %d of %d %s: %d rows, %d API calls, %d retries",
-                index,
+                item.index + 1,
                 total,
                 window,
-                rows,
-                calls,
-                retries,
+                item.rows,
+                item.calls,
+                item.retries,
             )
         first_seen = state.get("first_seen", {})
         unknown = seen - listed_ids - set(first_seen) - run.placeholders
@@ -260,20 +269,35 @@ def resources(run: RunContext) -> list[DltResource]:
 
     intervals = queue_intervals()
     if run.windows_done < len(run.windows):
-        # Every row of this run starts at or after its first window: let the merge's delete skip older
-        # destination rows (DuckDB prunes them by zone maps), so a long backfill does not rescan history.
-        since = run.windows[run.windows_done].start.isoformat()
         intervals.apply_hints(
             write_disposition={
                 "disposition": "merge",
                 "strategy": "delete-insert",
                 "deduplicated": True,
-                "destination_scope": f"{{table}}.interval_start >= '{since}'",
+                "destination_scope": _destination_scope(
+                    run.windows[run.windows_done].start, run.load_range.end
+                ),
             }
         )
     if not first_chunk:
         return [intervals]
     return [queues(), queue_service_level_targets(), intervals]
+
+
+def _destination_scope(since: datetime, until: datetime) -> str:
+    """The destination rows a queue_intervals merge replaces: those whose key this load brings.
+
+    dlt deletes exactly the rows this predicate selects (it replaces the key match), so it must name the
+    key: a time range alone would delete every row an older backfill or a queue/media filter does not
+    re-pull. The range comes first because every row of this run starts in [since, until): DuckDB then
+    prunes older and newer row groups by zone maps, so a long history is not rescanned for each commit.
+    """
+    key_match = " AND ".join(f"s.{column} = {{table}}.{column}" for column in aggregates.PRIMARY_KEY)
+    start = "{table}.interval_start"
+    return (
+        f"{start} >= '{since.isoformat()}' AND {start} < '{until.isoformat()}'"
+        f" AND EXISTS (SELECT 1 FROM {{staging_table}} AS s WHERE {key_match})"
+    )
 
 
 def _advance_cursor(state: dict[str, Any], load_range: LoadRange, window: Window) -> None:
@@ -307,6 +331,46 @@ def _fetch(run: RunContext, window: Window) -> Fetched:
         error = exc
     calls, retries = run.http.stats.snapshot()
     return Fetched(raw, error, calls - calls0, retries - retries0)
+
+
+def _window_tables(run: RunContext, index: int, done: WindowDone) -> Iterator[pa.Table]:
+    """The Arrow tables of window `index` with their `_dlt_id` row ids (runs in the feed's thread).
+
+    A sync window's request is usually already in flight (prefetched while the previous window was
+    parsed); once it has succeeded the next one starts, so at most one request is ever outstanding and
+    the requests this window makes itself (splitting a refused window, job polling) run alone: the
+    counter deltas around them are this window's own.
+    """
+    window = run.windows[index]
+    fetched = None if run.use_jobs else run.fetched(index)
+    if fetched is not None:
+        done.calls, done.retries = fetched.calls, fetched.retries
+        if fetched.error is None and index + 1 < len(run.windows):
+            run.prefetch(index + 1)
+    calls0, retries0 = run.http.stats.snapshot()
+    if fetched is None:
+        tables = _job_tables(run, window, done.queue_ids)
+    else:
+        tables = _sync_tables(run, window, done.queue_ids, fetched)
+    for table in tables:
+        yield table.append_column(ROW_ID_FIELD, row_ids(table.num_rows))
+    if fetched is None or fetched.error is not None:  # no prefetch runs beside these requests
+        calls, retries = run.http.stats.snapshot()
+        done.calls += calls - calls0
+        done.retries += retries - retries0
+
+
+def row_ids(n: int) -> pa.StringArray:
+    """`n` random unique row ids: 96 random bits each, as 16 URL-safe base64 characters.
+
+    dlt would add `_dlt_id` itself (normalize.parquet_normalizer.add_dlt_id), but only by reading back
+    and rewriting every extracted parquet file; with the column already there, normalize imports the file
+    as it is. One base64 pass over n*12 random bytes gives all ids at once (12 bytes are exactly 16
+    characters, so id i is characters 16i..16i+15), without a Python object per row.
+    """
+    data = base64.urlsafe_b64encode(os.urandom(12 * n))
+    offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def _sync_tables(

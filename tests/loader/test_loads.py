@@ -74,6 +74,20 @@ def test_filters_restrict_the_query(sim, db):
     assert query(db, "select count(*) from genesys_raw.queues where name is not null")[0][0] == len(listed)
 
 
+def test_reloading_an_older_range_or_a_subset_keeps_every_other_row(sim, db):
+    load(sim, db, start="2026-04-01", end="2026-04-04")
+    everything = truth(sim, date(2026, 4, 1), date(2026, 4, 4))
+    assert interval_rows(db) == everything
+    # An older sub-range, then one queue and medium only: the merge replaces these keys and nothing else.
+    load(sim, db, start="2026-04-01", end="2026-04-02")
+    assert interval_rows(db) == everything
+    queue = sim.org.queues[0].id
+    load(sim, db, start="2026-04-02", end="2026-04-03", queue_ids=[queue], media_types=["voice"])
+    assert interval_rows(db) == everything
+    ids = "select count(*), count(distinct _dlt_id), count(_dlt_id) from genesys_raw.queue_intervals"
+    assert query(db, ids) == [(len(everything), len(everything), len(everything))]
+
+
 def test_incremental_lookback_corrects_late_metrics_and_backfill_keeps_cursor(sim, db):
     settings = {"initial_days": 2, "lookback_hours": 12}
     first = load(sim, db, settings=settings)

@@ -1,0 +1,107 @@
+"""WindowFeed hands windows over in order, stays within its row bound, and raises a failure in its turn."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pytest
+
+from loader.feed import WindowDone, WindowFeed
+from loader.source import row_ids
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _table(window: int, part: int, rows: int = 10) -> pa.Table:
+    return pa.table({"window": [window] * rows, "part": [part] * rows})
+
+
+def _drain(feed: WindowFeed, windows: int) -> list[tuple[int, int] | WindowDone]:
+    items: list[tuple[int, int] | WindowDone] = []
+    while sum(isinstance(i, WindowDone) for i in items) < windows:
+        item = feed.get()
+        items.append(item if isinstance(item, WindowDone) else (item["window"][0].as_py(), item.num_rows))
+    return items
+
+
+def test_windows_arrive_in_order_with_their_markers():
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        done.calls, done.queue_ids = 1, {f"q{index}"}
+        for part in range(index):  # window 0 has no rows
+            yield _table(index, part)
+
+    feed = WindowFeed(produce, 0, 3, max_rows=1000)
+    try:
+        items = _drain(feed, 3)
+    finally:
+        feed.close()
+    assert items == [
+        WindowDone(0, 0, 1, 0, {"q0"}),
+        (1, 10),
+        WindowDone(1, 10, 1, 0, {"q1"}),
+        (2, 10),
+        (2, 10),
+        WindowDone(2, 20, 1, 0, {"q2"}),
+    ]
+
+
+def test_a_failure_is_raised_after_the_windows_before_it_and_ends_the_feed():
+    produced: list[int] = []
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        produced.append(index)
+        if index == 2:
+            raise RuntimeError("window 2 refused")
+        yield _table(index, 0)
+
+    feed = WindowFeed(produce, 0, 5, max_rows=1000)
+    try:
+        assert [i for i in _drain(feed, 2) if isinstance(i, WindowDone)] == [
+            WindowDone(0, 10, 0, 0),
+            WindowDone(1, 10, 0, 0),
+        ]
+        with pytest.raises(RuntimeError, match="window 2 refused"):
+            feed.get()
+    finally:
+        feed.close()
+    assert produced == [0, 1, 2]  # nothing after the failure was requested
+
+
+def test_the_producer_waits_when_max_rows_are_unconsumed():
+    produced = 0
+    lock = threading.Lock()
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        nonlocal produced
+        for part in range(10):
+            with lock:
+                produced += 1
+            yield _table(index, part)
+
+    feed = WindowFeed(produce, 0, 1, max_rows=25)
+    try:
+        deadline = time.monotonic() + 5
+        while produced < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        # 3 tables (30 rows) are queued and the 4th waits for room: nothing more was built.
+        assert produced == 4
+        feed.get()
+        deadline = time.monotonic() + 5
+        while produced < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert produced == 5
+    finally:
+        feed.close()
+
+
+def test_row_ids_are_unique_non_null_strings():
+    ids = row_ids(50_000)
+    assert ids.type == pa.string() and ids.null_count == 0 and len(ids) == 50_000
+    values = ids.to_pylist()
+    assert len(set(values)) == 50_000
+    assert {len(v) for v in values} == {16}
+    assert row_ids(0).to_pylist() == []
