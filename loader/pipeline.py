@@ -213,8 +213,33 @@ def _load(
         return _load_with(
             conn, config, db, existed, start_date, end_date, report_tz, full_refresh, async_jobs, moment
         )
+    except BaseException:
+        if not existed and not _has_loaded_tables(conn):
+            # A first load that failed before committing anything (e.g. rejected credentials) leaves
+            # no empty database behind; one that committed some windows keeps them for the re-run.
+            conn.close()
+            _remove_database(db, workdir)
+        raise
     finally:
         conn.close()
+
+
+def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
+    try:
+        found = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = ?", [DATASET_NAME]
+        ).fetchone()
+    except duckdb.Error:
+        return True  # cannot tell: keep the file
+    return bool(found and found[0])
+
+
+def _remove_database(db: Path, workdir: Path) -> None:
+    for path in (db, db.with_name(db.name + ".wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the shared parent folder goes only when nothing else is in it
+        workdir.parent.rmdir()
 
 
 def _connect(db: Path) -> duckdb.DuckDBPyConnection:

@@ -132,6 +132,14 @@ CASES = [
         exit_code=1,
     ),
     loader(
+        "secrets-wrong-client-secret-first-load",
+        *RANGE,
+        fragment="rejected the OAuth client credentials",
+        env={"SOURCES__GENESYS__CLIENT_SECRET": "not-the-" + CLIENT_SECRET},
+        exit_code=1,
+        unloaded_db=True,  # a failed first load leaves no empty database behind
+    ),
+    loader(
         "config-initial-days-infinite",
         fragment="initial_days",
         env={"SOURCES__GENESYS__INITIAL_DAYS": "inf"},
