@@ -7,7 +7,6 @@ import csv
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,13 +116,18 @@ def staged_seeds(rows: list[dict[str, str]]) -> Iterator[None]:
     """
     # Inside the project (its git-ignored target/) and given to dbt as a relative path: dbt writes the
     # compiled seed tests under target/compiled/<project>/<seed path>/, which an absolute path would break.
-    STAGING_PARENT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="seeds-", dir=STAGING_PARENT) as folder:
-        with (Path(folder) / f"{SEED_NAME}.csv").open("w", newline="", encoding="utf-8") as handle:
+    # A fixed folder, so builds do not pile up copies under target/run and target/compiled.
+    folder = STAGING_PARENT / "current"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        with (folder / f"{SEED_NAME}.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
         for properties in DEFAULT_SEEDS_DIR.glob("*.yml"):
-            shutil.copyfile(properties, Path(folder) / properties.name)
-        with _environ(SEEDS_DIR_ENV, Path(folder).relative_to(PROJECT_DIR).as_posix()):
+            shutil.copyfile(properties, folder / properties.name)
+        with _environ(SEEDS_DIR_ENV, folder.relative_to(PROJECT_DIR).as_posix()):
             yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
