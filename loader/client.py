@@ -141,6 +141,12 @@ class GenesysHttp:
 
         def send(request: PreparedRequest, **kwargs: Any) -> Response:
             response = retrying_send(request, **kwargs)
+            if response.status_code == 500:
+                # Genesys classes 500 as not transient (fail fast), yet a lone one does happen: one more
+                # try, never more (genesys-api.md section 8).
+                self.stats.retries += 1
+                logger.debug("HTTP 500 on %s: retrying once", _path(request.url))
+                response = retrying_send(request, **kwargs)
             if reauth and response.status_code == 401:
                 # The token expired early or was revoked: one new token, one retry, never more.
                 self.stats.reauths += 1

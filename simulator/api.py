@@ -237,6 +237,7 @@ class Api:
         code, message = {
             400: ("bad.request", "Invalid query (injected by the simulator)"),
             404: ("not.found", f"No resource at {path} (injected by the simulator)"),
+            500: ("internal.server.error", "The server encountered an unexpected error (injected)"),
             502: ("bad.gateway", "The gateway received an invalid response from an upstream server"),
             503: ("service.unavailable", "The service is currently unavailable; retry later"),
             504: ("gateway.timeout", "The gateway timed out waiting for an upstream server"),

@@ -9,7 +9,20 @@ DEFAULT_CLIENT_ID = "simulator-client"
 DEFAULT_CLIENT_SECRET = (
     "simulator-secret"  # documented default, not a secret: the simulator holds no real data
 )
-FAULT_KINDS = ("429", "429-no-retry-after", "502", "503", "504", "drop", "slow", "401", "400", "403", "404")
+FAULT_KINDS = (
+    "429",
+    "429-no-retry-after",
+    "500",
+    "502",
+    "503",
+    "504",
+    "drop",
+    "slow",
+    "401",
+    "400",
+    "403",
+    "404",
+)
 
 
 @dataclass

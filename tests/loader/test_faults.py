@@ -43,6 +43,20 @@ def test_5xx_drops_and_timeouts_are_retried(sim, db):
     assert interval_rows(db) == sim.ground_truth(*APRIL)
 
 
+def test_a_lone_500_is_retried_once_and_a_second_one_fails_fast(sim, db):
+    sim.faults.schedule = {3: "500"}
+    summary = load(sim, db, start="2026-04-01", end="2026-04-04")
+    assert summary.retries == 1
+    assert interval_rows(db) == sim.ground_truth(*APRIL)
+
+    sim.reset_counters()
+    sim.faults.schedule = {3: "500", 4: "500"}
+    with pytest.raises(WindowError) as err:
+        load(sim, db, start="2026-04-01", end="2026-04-04")
+    assert "HTTP 500" in str(err.value)
+    assert len(aggregate_requests(sim)) == 2  # the first try and one retry, no more
+
+
 def test_random_faults_still_load_exactly(sim, db):
     sim.faults.random_rate = 0.4
     sim.faults.random_kinds = ("429", "502", "503", "504", "drop", "429-no-retry-after")

@@ -65,6 +65,7 @@ def test_rate_limit_zero_means_unlimited(sim: Simulator, client: SimClient) -> N
     [
         ("429", 429, "too.many.requests.retry.after"),
         ("429-no-retry-after", 429, "too.many.requests"),
+        ("500", 500, "internal.server.error"),
         ("502", 502, "bad.gateway"),
         ("503", 503, "service.unavailable"),
         ("504", 504, "gateway.timeout"),
