@@ -312,11 +312,12 @@ def _load_with(
     http = GenesysHttp(config)
     run = RunContext(config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC))
     logger.info(
-        "loading %s .. %s UTC (%s, %d windows%s) into %s",
+        "loading %s .. %s UTC (%s, %d window%s%s) into %s",
         load_range.start.isoformat(),
         load_range.end.isoformat(),
         config.granularity,
         len(windows),
+        "" if len(windows) == 1 else "s",
         ", async jobs" if use_jobs else "",
         db,
     )
