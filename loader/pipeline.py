@@ -17,11 +17,12 @@ import dlt
 import duckdb
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.helpers import pipeline_drop
 
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ConfigError, LoaderError
-from loader.source import RunContext, genesys, plan_windows, state_cursor
+from loader.source import ORG_PATH, RunContext, genesys, plan_windows, state_cursor
 from loader.windows import parse_local_date, parse_timezone, plan_range
 
 logger = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ def _load_with(
     # One load job at a time: parallel COPYs of several files into DuckDB only add memory, not speed.
     dlt.config["load.workers"] = 1
     state: dict[str, Any] = {}
-    if not full_refresh and existed:
+    if existed:
         try:
             pipeline.sync_destination()
         except Exception as exc:
@@ -291,7 +292,8 @@ def _load_with(
                 f"could not read the load state from {db}: {_first_line(exc)}; "
                 "check that no other process holds the file"
             ) from None
-        state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
+        if not full_refresh:
+            state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
     pinned = state.get("granularity")
     if pinned and pinned != config.granularity:
         raise ConfigError(
@@ -311,6 +313,10 @@ def _load_with(
     windows, use_jobs = plan_windows(config, load_range, report_tz, async_jobs)
     http = GenesysHttp(config)
     run = RunContext(config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC))
+    run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
+    _refuse_another_org(conn, run.org_id, db)
+    if full_refresh and existed:
+        _drop_loaded_buckets(pipeline)
     logger.info(
         "loading %s .. %s UTC (%s, %d window%s%s) into %s",
         load_range.start.isoformat(),
@@ -323,7 +329,7 @@ def _load_with(
     )
     run.chunk_rows = config.commit_rows
     try:
-        _run_chunks(pipeline, run, config, full_refresh)
+        _run_chunks(pipeline, run, config)
     finally:
         run.close()
     return LoadSummary(
@@ -343,9 +349,35 @@ def _load_with(
     )
 
 
-def _run_chunks(pipeline: Any, run: RunContext, config: Settings, full_refresh: bool) -> None:
+def _refuse_another_org(conn: duckdb.DuckDBPyConnection, org_id: str, db: Path) -> None:
+    """One database, one Genesys org: a tenant's load must not mix with simulated (or another org's) rows,
+    whose cursor, granularity and target history would otherwise be taken for its own."""
+    try:
+        others = conn.execute(
+            f"select distinct org_id from {DATASET_NAME}.queues where org_id <> ? order by 1", [org_id]
+        ).fetchall()
+    except duckdb.CatalogException:
+        return  # nothing loaded yet
+    if others:
+        held = ", ".join(f"'{row[0]}'" for row in others)
+        raise ConfigError(
+            f"{db} holds data of org {held}, not of org '{org_id}' that these credentials reach; "
+            "load it into another file (set GENESYS_DUCKDB_PATH) or remove this one first (make clean)"
+        )
+
+
+def _drop_loaded_buckets(pipeline: Any) -> None:
+    """--full-refresh: drop queue_intervals with its cursor and pinned granularity, through dlt's own drop.
+
+    Queue names and the target history stay: a deleted queue can never be listed again, so dropping them
+    would lose its last known name and the targets in force in the past for good."""
+    if not pipeline.default_schema_name:
+        return  # the file exists but nothing was ever loaded into it
+    pipeline_drop(pipeline, resources=["queue_intervals"], state_paths=["cursor", "granularity"])()
+
+
+def _run_chunks(pipeline: Any, run: RunContext, config: Settings) -> None:
     """pipeline.run until every window is loaded; each run commits up to ~commit_rows rows."""
-    refresh: str | None = "drop_sources" if full_refresh else None
     while True:
         source = genesys(
             client_id=config.client_id,
@@ -361,7 +393,7 @@ def _run_chunks(pipeline: Any, run: RunContext, config: Settings, full_refresh: 
             run=run,
         )
         try:
-            pipeline.run(source, refresh=refresh)  # type: ignore[arg-type]
+            pipeline.run(source)
         except PipelineStepFailed as exc:
             cause = _loader_cause(exc)
             if cause is not None:
@@ -370,7 +402,6 @@ def _run_chunks(pipeline: Any, run: RunContext, config: Settings, full_refresh: 
                 f"dlt {exc.step} step failed: {_first_line(exc)}; "
                 "fix the cause and re-run (loaded data is kept)"
             ) from None
-        refresh = None
         if run.windows_done >= len(run.windows):
             break
         logger.info("committed %d of %d windows; continuing", run.windows_done, len(run.windows))

@@ -244,7 +244,9 @@ def resources(run: RunContext) -> list[DltResource]:
             seen |= item.queue_ids
             window = run.windows[item.index]
             run.windows_done += 1
-            _advance_cursor(state, run.load_range, window)
+            if not (run.settings.queue_ids or run.settings.media_types):
+                # a filtered run loaded only some queues or media: the cursor speaks for all of them
+                _advance_cursor(state, run.load_range, window)
             logger.info(
                 "window %d of %d %s: %d rows, %d API calls, %d retries",
                 item.index + 1,

@@ -13,3 +13,22 @@
         )
     {%- endif %}
 {% endmacro %}
+
+{#- Second pre-hook of fct_queue_intervals: drop stored buckets whose key is no longer loaded. A loader
+    --full-refresh (e.g. PT30M -> PT1H) replaces the raw table, and the incremental merge only replaces keys
+    that come back: the old :30 buckets, or buckets outside a shorter reload, would otherwise be counted
+    twice or kept after the loader removed them. An anti-join on the key, cheap next to a rebuild. -#}
+{% macro delete_intervals_gone_from_raw() %}
+    {%- if is_incremental() %}
+        delete from {{ this }} as stored
+        where not exists (
+            select 1
+            from {{ ref('stg_genesys__queue_intervals') }} as loaded
+            where
+                loaded.org_id = stored.org_id
+                and loaded.queue_id = stored.queue_id
+                and loaded.media_type = stored.media_type
+                and loaded.interval_start = stored.interval_start
+        )
+    {%- endif %}
+{% endmacro %}

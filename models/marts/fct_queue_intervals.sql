@@ -4,7 +4,10 @@
         incremental_strategy='delete+insert',
         unique_key=['org_id', 'queue_id', 'media_type', 'interval_start'],
         on_schema_change='fail',
-        pre_hook="{{ reset_intervals_on_report_change() }}",
+        pre_hook=[
+            "{{ reset_intervals_on_report_change() }}",
+            "{{ delete_intervals_gone_from_raw() }}",
+        ],
     )
 }}
 

@@ -341,3 +341,22 @@ def test_async_jobs_and_sync_queries_give_identical_marts(sim: Simulator, tmp_pa
         columns = RAW_COLUMNS if table.startswith("genesys_raw") else "* exclude (org_id)"
         query = f"select {columns} from {table} order by all"
         assert sync_ws.rows(query) == async_ws.rows(query), table
+
+
+def test_reload_at_another_granularity_rebuilds_the_marts_exactly(
+    sim: Simulator, workspace: Workspace
+) -> None:
+    first, last = date(2026, 11, 2), date(2026, 11, 4)
+    load_and_build(workspace, first, last, "UTC")
+    # PT1H -> PT30M: the incremental fact must not keep the hourly buckets beside the half-hours
+    load_and_build(workspace, first, last, "UTC", "--granularity", "PT30M", "--full-refresh")
+    truth = truth_rows(sim, first, last, "UTC", "PT30M")
+    assert_raw_equals_truth(workspace, truth)
+    assert_marts_equal_truth(workspace, truth, "UTC")
+    # back to PT1H over a shorter range: nothing of the longer PT30M load may remain
+    shorter = date(2026, 11, 3)
+    load_and_build(workspace, shorter, last, "UTC", "--granularity", "PT1H", "--full-refresh")
+    truth = truth_rows(sim, shorter, last, "UTC")
+    assert_raw_equals_truth(workspace, truth)
+    assert_marts_equal_truth(workspace, truth, "UTC")
+    assert workspace.rows("select count(*) as n from main.fct_queue_intervals")[0]["n"] == len(truth)

@@ -70,7 +70,8 @@ def day_target_pct(buckets: list[dict], default_pct: float = 80.0) -> float:
     """The day's target with no seed override and no configured target in force yet (a backfill loaded
     later): oServiceLevel.target of the day's last bucket that reports one, else the default."""
     targets = [b["sl_target_ratio"] for b in buckets if b["sl_target_ratio"] is not None]
-    return 100 * targets[-1] if targets else default_pct
+    # rounded as staging does: 0.55 * 100 is 55.00000000000001 in floating point
+    return round(100 * targets[-1], 6) if targets else default_pct
 
 
 def expected_daily(rows: list[dict], report_tz: str) -> dict[tuple[str, str, date], dict]:

@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import UTC, date, datetime, timedelta
 
+import duckdb
 import pytest
 
 from loader.errors import ConfigError
@@ -108,6 +109,19 @@ def test_incremental_lookback_corrects_late_metrics_and_backfill_keeps_cursor(si
     assert third.start == later - timedelta(hours=12)
 
 
+def test_a_filtered_incremental_run_does_not_move_the_cursor_for_everyone(sim, db):
+    settings = {"initial_days": 2, "lookback_hours": 6}
+    load(sim, db, settings=settings)
+    sim.clock.advance(timedelta(days=2))
+    # One queue catches up; the others must not be skipped by the next full run.
+    load(sim, db, settings=settings, queue_ids=[sim.org.queues[0].id])
+    full = load(sim, db, settings=settings)
+    assert full.start == CLOCK - timedelta(hours=6)
+    assert interval_rows(db) == sim.ground_truth(
+        CLOCK - timedelta(days=2), sim.clock.now(), as_of=sim.clock.now()
+    )
+
+
 def test_async_jobs_load_exactly_the_sync_rows(sim, db, tmp_path):
     sim.faults.job_delay_s = 0.05
     sim.faults.job_outcomes = ["FAILED", "EXPIRED"]
@@ -147,6 +161,26 @@ def test_queue_history_deleted_unlisted_and_target_changes(sim, db):
         f"where queue_id = '{sales.id}' and media_type = 'voice' order by _dlt_valid_from",
     )
     assert [v[1] for v in versions] == [False, True] and versions[-1][0] == 0.85
+
+    # --full-refresh reloads the buckets only: the deleted queue's name and the target history stay.
+    targets_before = query(db, "select * from genesys_raw.queue_service_level_targets order by all")
+    load(sim, db, start="2026-11-01", end="2026-11-02", granularity="PT30M", full_refresh=True)
+    names = dict(query(db, "select queue_id, name from genesys_raw.queues"))
+    assert names[holiday.id] == "Holiday Overflow"
+    assert query(db, "select * from genesys_raw.queue_service_level_targets order by all") == targets_before
+    assert interval_rows(db) == sim.ground_truth(
+        datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC), "PT30M"
+    )
+
+
+def test_a_database_holds_one_org(sim, db):
+    load(sim, db, start="2026-04-02", end="2026-04-02")
+    with duckdb.connect(str(db)) as con:  # as if an earlier load had come from another tenant
+        con.execute("update genesys_raw.queues set org_id = 'another-org'")
+    before = query(db, "select count(*) from genesys_raw.queue_intervals")
+    with pytest.raises(ConfigError, match="holds data of org 'another-org'"):
+        load(sim, db, start="2026-04-03", end="2026-04-03")
+    assert query(db, "select count(*) from genesys_raw.queue_intervals") == before
 
 
 def test_pipelines_dir_is_beside_the_database(sim, db):

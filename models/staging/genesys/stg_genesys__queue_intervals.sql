@@ -38,7 +38,8 @@ renamed as (
         coalesce(sl_numerator, 0) as sl_numerator,
         coalesce(sl_denominator, 0) as sl_denominator,
         -- the queue's target reported with the bucket stays NULL when absent: it is not a count
-        sl_target_ratio * 100 as sl_target_pct,
+        -- rounded as in stg_genesys__queue_service_level_targets (0.55 * 100 is not exactly 55)
+        round(sl_target_ratio * 100, 6) as sl_target_pct,
 
         -- load metadata
         loaded_at
