@@ -25,6 +25,16 @@ def compliance_table(db_path: Path, options: ReportOptions) -> str:
         first, last = con.execute(
             "select min(report_date), max(report_date) from main.fct_queue_sla_daily"
         ).fetchone()
+        # what the period's buckets really cover: a load that started mid-day leaves a partial first day
+        covered_from, covered_to = con.execute(
+            """
+            select strftime(timezone('UTC', min(interval_start)), '%Y-%m-%d %H:%M'),
+                   strftime(timezone('UTC', max(interval_end)), '%Y-%m-%d %H:%M')
+            from main.fct_queue_intervals
+            where report_date between ? and ?
+            """,
+            [first, last],
+        ).fetchone()
         rows = con.execute(
             """
             select queue_name, media_type, service_level_pct, target_pct, target_met, offered, is_deleted
@@ -38,6 +48,11 @@ def compliance_table(db_path: Path, options: ReportOptions) -> str:
         f"Queue service level {start or '?'} .. {end or '?'} ({options.report_tz}), "
         f"{len(rows)} queue/media rows"
     ]
+    if covered_from:
+        lines.append(
+            f"first and last bucket with activity: {covered_from} .. {covered_to} UTC"
+            " (days at either end may be partial)"
+        )
     labels = [f"{row[0]} (deleted)" if row[6] else str(row[0]) for row in rows]
     width = min(max([len("queue"), *map(len, labels)]), _MAX_NAME_WIDTH)
     header = f"{'queue':<{width}}  {'media':<8}  {'SL %':>7}  {'target':>6}  {'met':>3}  {'offered':>9}"

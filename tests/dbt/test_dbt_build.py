@@ -45,6 +45,11 @@ def test_compliance_table_lists_every_queue_and_media(built_project: BuiltProjec
     out = built_project.build.stdout
     assert "Queue service level 2026-03-01 .. 2026-03-03 (UTC), 5 queue/media rows" in out
     assert "queue" in out and "SL %" in out and "target" in out and "offered" in out
+    first = min(b.interval_start for b in built_project.buckets).strftime("%Y-%m-%d %H:%M")
+    last = (max(b.interval_start for b in built_project.buckets) + timedelta(hours=1)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert f"first and last bucket with activity: {first} .. {last} UTC" in out
     sums = _sl_sums([b for b in built_project.buckets if b.queue_id == "q-sales"], lambda b: b.media_type)
     numerator, denominator, offered = sums["voice"]
     sales_voice = next(line for line in out.splitlines() if line.startswith("Sales ") and " voice " in line)
