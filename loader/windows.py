@@ -188,8 +188,8 @@ def plan_range(
 ) -> LoadRange:
     """Explicit local dates → exact UTC range (clipped at now); else incremental from the cursor.
 
-    Incremental: from the last loaded bucket minus lookback_hours (late metrics keep changing), or
-    initial_days back on the first run, up to now floored to the granularity.
+    Incremental: from the last loaded bucket minus lookback_hours (late metrics keep changing), or on the
+    first run from the local midnight initial_days before today, up to now floored to the granularity.
     """
     step = parse_granularity(granularity)
     now_floor = floor_to(now, step)
@@ -197,7 +197,9 @@ def plan_range(
         if cursor is not None:
             start = floor_to(cursor - timedelta(hours=lookback_hours), step)
         else:
-            start = now_floor - timedelta(days=initial_days)
+            # whole local days: a first load cut at now - initial_days would leave a partial first day
+            first_day = now.astimezone(zone).date() - timedelta(days=initial_days)
+            start = local_dates_to_utc(first_day, first_day, zone, granularity)[0]
         return LoadRange(min(start, now_floor), now_floor, explicit=False)
     today = now.astimezone(zone).date()
     if start_date is None:

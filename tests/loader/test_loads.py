@@ -92,7 +92,8 @@ def test_reloading_an_older_range_or_a_subset_keeps_every_other_row(sim, db):
 def test_incremental_lookback_corrects_late_metrics_and_backfill_keeps_cursor(sim, db):
     settings = {"initial_days": 2, "lookback_hours": 12}
     first = load(sim, db, settings=settings)
-    assert (first.start, first.end) == (CLOCK - timedelta(days=2), CLOCK)
+    # whole days: from the midnight two days before the clock's date, not from 2 x 24 h ago
+    assert (first.start, first.end) == (datetime(2026, 11, 18, tzinfo=UTC), CLOCK)
     as_of_first = sim.ground_truth(first.start, CLOCK, as_of=CLOCK)
     assert interval_rows(db) == as_of_first
     # Late metrics: 10 hours later the recent buckets have grown.
@@ -118,7 +119,7 @@ def test_a_filtered_incremental_run_does_not_move_the_cursor_for_everyone(sim, d
     full = load(sim, db, settings=settings)
     assert full.start == CLOCK - timedelta(hours=6)
     assert interval_rows(db) == sim.ground_truth(
-        CLOCK - timedelta(days=2), sim.clock.now(), as_of=sim.clock.now()
+        datetime(2026, 11, 18, tzinfo=UTC), sim.clock.now(), as_of=sim.clock.now()
     )
 
 
@@ -192,7 +193,7 @@ def test_pipelines_dir_is_beside_the_database(sim, db):
 def test_state_follows_the_database_file(sim, db):
     settings = {"initial_days": 1, "lookback_hours": 6}
     first = load(sim, db, settings=settings)
-    assert first.start == CLOCK - timedelta(days=1)
+    assert first.start == datetime(2026, 11, 19, tzinfo=UTC)
     # dlt's local working dir lost: the cursor comes back from the state stored in DuckDB.
     shutil.rmtree(pipelines_dir_for(db))
     again = load(sim, db, settings=settings)
@@ -200,8 +201,8 @@ def test_state_follows_the_database_file(sim, db):
     # The database deleted (e.g. make clean): stale local state must not skip the first backfill.
     db.unlink()
     fresh = load(sim, db, settings=settings)
-    assert fresh.start == CLOCK - timedelta(days=1)
-    assert interval_rows(db) == sim.ground_truth(CLOCK - timedelta(days=1), CLOCK, as_of=CLOCK)
+    assert fresh.start == datetime(2026, 11, 19, tzinfo=UTC)
+    assert interval_rows(db) == sim.ground_truth(datetime(2026, 11, 19, tzinfo=UTC), CLOCK, as_of=CLOCK)
 
 
 def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
@@ -226,4 +227,4 @@ def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
         pipelines_dir=str(tmp_path / "pipelines"),
     )
     pipeline.run(genesys())
-    assert interval_rows(db) == sim.ground_truth(CLOCK - timedelta(days=2), CLOCK, as_of=CLOCK)
+    assert interval_rows(db) == sim.ground_truth(datetime(2026, 11, 18, tzinfo=UTC), CLOCK, as_of=CLOCK)

@@ -100,7 +100,13 @@ def _plan(**kw):
 
 def test_incremental_first_run_backfills_initial_days_to_now_floored():
     plan = _plan()
-    assert (plan.start, plan.end, plan.explicit) == (utc(2026, 2, 8, 12), utc(2026, 3, 10, 12), False)
+    # whole local days: from the midnight initial_days (30) before the clock's date, not 30 x 24 h ago
+    assert (plan.start, plan.end, plan.explicit) == (utc(2026, 2, 8), utc(2026, 3, 10, 12), False)
+
+
+def test_incremental_first_run_starts_at_a_local_midnight_in_the_report_zone():
+    plan = _plan(zone=parse_timezone("America/New_York"))
+    assert plan.start == utc(2026, 2, 8, 5)  # 2026-02-08 00:00 EST
 
 
 def test_incremental_rerun_starts_lookback_before_cursor():
