@@ -210,19 +210,20 @@ def _load(
         # A new (or deleted) database: local dlt state from an older file must not leak into it.
         shutil.rmtree(workdir, ignore_errors=True)
     conn = _connect(db)
+    discard = False
     try:
         return _load_with(
             conn, config, db, existed, start_date, end_date, report_tz, full_refresh, async_jobs, moment
         )
     except BaseException:
-        if not existed and not _has_loaded_tables(conn):
-            # A first load that failed before committing anything (e.g. rejected credentials) leaves
-            # no empty database behind; one that committed some windows keeps them for the re-run.
-            conn.close()
-            _remove_database(db, workdir)
+        # A first load that failed before committing anything (e.g. rejected credentials) leaves no
+        # empty database behind; one that committed some windows keeps them for the re-run.
+        discard = not existed and not _has_loaded_tables(conn)
         raise
     finally:
         conn.close()
+        if discard:
+            _remove_database(db, workdir)
 
 
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
