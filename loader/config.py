@@ -10,25 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from common.names import GRANULARITIES, MEDIA_TYPES
 from loader.errors import ConfigError
 from loader.regions import Endpoints, resolve_endpoints
-from loader.windows import GRANULARITIES
 
 SECTION = "sources.genesys"
-# Analytics mediaType values (SDK `AnalyticsSession`); queues configure call/callback/chat/email/message.
-MEDIA_TYPES = (
-    "voice",
-    "callback",
-    "chat",
-    "email",
-    "message",
-    "cobrowse",
-    "video",
-    "screenshare",
-    "internalmessage",
-    "screenmonitoring",
-    "unknown",
-)
 
 
 @dataclass

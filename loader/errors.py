@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
+from common.errors import AppError, ConfigError, UsageError
 
-class LoaderError(Exception):
-    """A load failed; the message says what failed and what to do next. CLI exit code 1."""
+__all__ = ["ApiError", "AuthError", "ConfigError", "LoaderError", "UsageError", "WindowError"]
 
-    exit_code = 1
-
-
-class UsageError(LoaderError):
-    """Bad input from the user (options, config): nothing was loaded. CLI exit code 2."""
-
-    exit_code = 2
-
-
-class ConfigError(UsageError):
-    """Invalid option or configuration value; the one-line message says what to fix."""
+# A failed load (exit 1); bad input (UsageError, ConfigError: exit 2) derives from it too, so the CLI
+# catches both with one clause.
+LoaderError = AppError
 
 
 class AuthError(LoaderError):

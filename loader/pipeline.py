@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 
+from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ConfigError, LoaderError
@@ -28,8 +28,6 @@ from loader.windows import parse_local_date, parse_timezone, plan_range
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "genesys"
-DATASET_NAME = "genesys_raw"
-DEFAULT_DUCKDB_PATH = "genesys.duckdb"
 PIPELINES_DIRNAME = ".dlt_pipelines"
 # Extracted files are rotated at this many rows, so normalize and load work file by file.
 FILE_MAX_ROWS = 100_000
@@ -39,7 +37,6 @@ FILE_MAX_ROWS = 100_000
 # 96 MB still merges a commit of 850k rows over existing ones (measured; 64 MB ran out of memory there,
 # and a commit is ~commit_rows rows plus one window). It spills to <database>.tmp beyond that.
 DUCKDB_SETTINGS = {"preserve_insertion_order": False, "threads": 1, "memory_limit": "96MB"}
-TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
 
 BANNER = """
 ==========================================================================================
@@ -80,11 +77,11 @@ class LoadSummary:
     def render(self) -> str:
         lines = [
             f"Loaded {'SIMULATED ' if self.simulated else ''}Genesys data for org {self.org_id} into "
-            f"{self.duckdb_path} (dataset {DATASET_NAME})",
+            f"{self.duckdb_path} (dataset {RAW_DATASET})",
             f"  range      {_fmt(self.start)} .. {_fmt(self.end)} UTC at {self.granularity}"
             f"{' via async jobs' if self.async_jobs else ''}",
         ]
-        for table in TABLES:
+        for table in RAW_TABLES:
             lines.append(f"  {table:<28} {self.rows.get(table, 0):>10,} rows")
         rate = self.interval_rows / self.elapsed_s if self.elapsed_s else 0.0
         lines.append(
@@ -97,11 +94,6 @@ class LoadSummary:
 
 def _fmt(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
-
-
-def duckdb_path() -> Path:
-    """The DuckDB file: GENESYS_DUCKDB_PATH or ./genesys.duckdb (the one environment read of the loader)."""
-    return Path(os.environ.get("GENESYS_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH).expanduser().resolve()
 
 
 def pipelines_dir_for(db_path: Path) -> Path:
@@ -229,7 +221,7 @@ def _load(
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
     try:
         found = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = ?", [DATASET_NAME]
+            "select count(*) from information_schema.tables where table_schema = ?", [RAW_DATASET]
         ).fetchone()
     except duckdb.Error:
         return True  # cannot tell: keep the file
@@ -276,7 +268,7 @@ def _load_with(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir_for(db)),
         destination=dlt.destinations.duckdb(conn),
-        dataset_name=DATASET_NAME,
+        dataset_name=RAW_DATASET,
     )
     # queue_intervals brings its own _dlt_id (loader.source.row_ids), so normalize need not rewrite its files.
     dlt.config["normalize.parquet_normalizer.add_dlt_id"] = False
@@ -355,7 +347,7 @@ def _refuse_another_org(conn: duckdb.DuckDBPyConnection, org_id: str, db: Path) 
     whose cursor, granularity and target history would otherwise be taken for its own."""
     try:
         others = conn.execute(
-            f"select distinct org_id from {DATASET_NAME}.queues where org_id <> ? order by 1", [org_id]
+            f"select distinct org_id from {RAW_DATASET}.queues where org_id <> ? order by 1", [org_id]
         ).fetchall()
     except duckdb.CatalogException:
         return  # nothing loaded yet

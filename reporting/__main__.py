@@ -7,10 +7,11 @@ import logging
 import sys
 from pathlib import Path
 
-from loader.errors import ConfigError
+from common.errors import ConfigError
+from common.names import duckdb_path
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
-from reporting.options import EXTRA_VARS, build_options, duckdb_path
+from reporting.options import EXTRA_VARS, build_options
 
 
 def _parser() -> argparse.ArgumentParser:

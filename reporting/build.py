@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from common.names import duckdb_path
 from reporting.compliance import compliance_table
 from reporting.dbt_build import check_raw_tables, run_dbt_build
-from reporting.options import ReportOptions, duckdb_path
+from reporting.options import ReportOptions
 from reporting.preflight import preflight
 from reporting.targets import staged_seeds
 

@@ -13,13 +13,12 @@ from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 
+from common.names import RAW_DATASET, RAW_TABLES
 from reporting.errors import MissingDataError, ReportingError
 from reporting.options import PROJECT_DIR, ReportOptions
 
 log = logging.getLogger(__name__)
 
-RAW_SCHEMA = "genesys_raw"
-RAW_TABLES = ("queues", "queue_service_level_targets", "queue_intervals")
 _FAILED = {"error", "fail", "runtime error"}
 
 
@@ -43,7 +42,7 @@ def check_raw_tables(db_path: Path) -> None:
             found = {
                 row[0]
                 for row in con.execute(
-                    "select table_name from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+                    "select table_name from information_schema.tables where table_schema = ?", [RAW_DATASET]
                 ).fetchall()
             }
     except duckdb.Error as exc:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from loader.errors import ConfigError
-from loader.windows import parse_local_date, parse_timezone
+from common.dates import parse_local_date, parse_timezone
+from common.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_DB_FILE = "genesys.duckdb"
 SL_FORMULAS = ("genesys", "exclude_short_abandons", "include_flow_outs")
 # dbt vars that --var may set; report_timezone/report_start/report_end come from their own options
 EXTRA_VARS = ("default_target_pct", "sl_formula", "include_deleted_queues")
@@ -35,11 +33,6 @@ class ReportOptions:
             "report_end": self.end.isoformat() if self.end else None,
             **self.extra_vars,
         }
-
-
-def duckdb_path() -> Path:
-    """The DuckDB file dbt builds into: GENESYS_DUCKDB_PATH (as in profiles.yml), else genesys.duckdb."""
-    return Path(os.environ.get("GENESYS_DUCKDB_PATH") or DEFAULT_DB_FILE).resolve()
 
 
 def _parse_bool(key: str, text: str) -> bool:

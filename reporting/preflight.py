@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from loader.errors import ConfigError
+from common.errors import ConfigError
 from reporting.options import ReportOptions
 from reporting.targets import read_targets_csv, targets_csv_path
 

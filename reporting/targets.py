@@ -10,7 +10,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from loader.errors import ConfigError
+from common.errors import ConfigError
+from common.names import QUEUE_MEDIA_TYPES
 from reporting.options import PROJECT_DIR
 
 # The user's own targets file; without it, the repo's seeds/queue_sla_targets.csv (header only).
@@ -23,7 +24,6 @@ DEFAULT_TARGETS_CSV = DEFAULT_SEEDS_DIR / f"{SEED_NAME}.csv"
 STAGING_PARENT = PROJECT_DIR / "target" / "staged_seeds"
 COLUMNS = ("queue_id", "queue_name", "media_type", "target_pct")
 # The queue media types a target can be configured for (the seed's accepted_values test in seeds/_seeds.yml).
-MEDIA_TYPES = ("voice", "callback", "chat", "email", "message")
 
 
 def targets_csv_path() -> Path:
@@ -76,10 +76,10 @@ def read_targets_csv(path: Path) -> list[dict[str, str]]:
         row = {name: fields[position].strip() for name, position in index.items()}
         if not row["queue_id"] and not row["queue_name"]:
             raise ConfigError(f"{where}: neither queue_id nor queue_name is set; fill in one of them")
-        if row["media_type"] and row["media_type"] not in MEDIA_TYPES:
+        if row["media_type"] and row["media_type"] not in QUEUE_MEDIA_TYPES:
             raise ConfigError(
                 f"{where}: media_type '{row['media_type']}' is not known; "
-                f"use one of {', '.join(MEDIA_TYPES)}, or leave it empty for every media"
+                f"use one of {', '.join(QUEUE_MEDIA_TYPES)}, or leave it empty for every media"
             )
         _target_pct(row["target_pct"], where)
         # a queue_id row matches by id only (its name is a label), so two rows for one id and media collide

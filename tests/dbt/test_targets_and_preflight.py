@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from dbt_harness import CLI_TIMEOUT_S, REPO, BuiltProject, clean_env
 
-from loader.errors import ConfigError
+from common.errors import ConfigError
 from reporting.targets import DEFAULT_TARGETS_CSV, read_targets_csv
 
 HEADER = "queue_id,queue_name,media_type,target_pct\n"
