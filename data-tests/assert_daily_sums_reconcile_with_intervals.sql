@@ -1,10 +1,12 @@
--- Every day of fct_queue_sla_daily carries exactly the sums of its buckets in fct_queue_intervals, and every
--- bucket day of the report period (of a queue the mart keeps) has its daily row. Returns the mismatches.
+-- Every day of fct_queue_sla_daily carries exactly the sums of its buckets, and every bucket day of the report
+-- period (of a queue the mart keeps) has its daily row. Checked for the days holding a bucket the latest build
+-- wrote (every day after a full build), straight from the buckets: the path through int_queue_days_summed is
+-- what is under test. Returns the mismatches.
 with
 
 intervals as (
 
-    select * from {{ ref('fct_queue_intervals') }}
+    select * from {{ ref('int_queue_intervals_localized') }}
 
 ),
 
@@ -20,6 +22,18 @@ queues as (
 
 ),
 
+touched_days as (
+
+    select distinct
+        org_id,
+        queue_id,
+        media_type,
+        report_date
+    from intervals
+    where built_at = (select max(latest.built_at) from intervals as latest)
+
+),
+
 bucket_days as (
 
     select
@@ -28,21 +42,43 @@ bucket_days as (
         intervals.media_type,
         intervals.report_date,
         sum(intervals.offered) as offered,
+        sum(intervals.answered) as answered,
+        sum(intervals.handled) as handled,
         sum(intervals.sl_numerator) as sl_numerator,
         sum(intervals.sl_denominator) as sl_denominator
     from intervals
+    inner join touched_days
+        on
+            intervals.org_id = touched_days.org_id
+            and intervals.queue_id = touched_days.queue_id
+            and intervals.media_type = touched_days.media_type
+            and intervals.report_date = touched_days.report_date
     inner join queues
         on
             intervals.org_id = queues.org_id
             and intervals.queue_id = queues.queue_id
     where
-        {{ report_date_filter('intervals.report_date') }}
+        not intervals.is_removed
+        and {{ report_date_filter('intervals.report_date') }}
         and ({{ include_deleted_queues() }} or not queues.is_deleted)
     group by
         intervals.org_id,
         intervals.queue_id,
         intervals.media_type,
         intervals.report_date
+
+),
+
+days_in_scope as (
+
+    select days.*
+    from days
+    inner join touched_days
+        on
+            days.org_id = touched_days.org_id
+            and days.queue_id = touched_days.queue_id
+            and days.media_type = touched_days.media_type
+            and days.report_date = touched_days.report_date
 
 ),
 
@@ -54,24 +90,25 @@ compared as (
         bucket_days.media_type,
         bucket_days.report_date,
         bucket_days.offered as bucket_offered,
-        days.offered as daily_offered,
+        days_in_scope.offered as daily_offered,
         bucket_days.sl_numerator as bucket_sl_numerator,
-        days.sl_numerator as daily_sl_numerator,
+        days_in_scope.sl_numerator as daily_sl_numerator,
         bucket_days.sl_denominator as bucket_sl_denominator,
-        days.sl_denominator as daily_sl_denominator
+        days_in_scope.sl_denominator as daily_sl_denominator
     from bucket_days
-    full outer join days
+    full outer join days_in_scope
         on
-            bucket_days.org_id = days.org_id
-            and bucket_days.queue_id = days.queue_id
-            and bucket_days.media_type = days.media_type
-            and bucket_days.report_date = days.report_date
+            bucket_days.org_id = days_in_scope.org_id
+            and bucket_days.queue_id = days_in_scope.queue_id
+            and bucket_days.media_type = days_in_scope.media_type
+            and bucket_days.report_date = days_in_scope.report_date
+    where
+        bucket_days.offered is distinct from days_in_scope.offered
+        or bucket_days.answered is distinct from days_in_scope.answered
+        or bucket_days.handled is distinct from days_in_scope.handled
+        or bucket_days.sl_numerator is distinct from days_in_scope.sl_numerator
+        or bucket_days.sl_denominator is distinct from days_in_scope.sl_denominator
 
 )
 
-select *
-from compared
-where
-    bucket_offered is distinct from daily_offered
-    or bucket_sl_numerator is distinct from daily_sl_numerator
-    or bucket_sl_denominator is distinct from daily_sl_denominator
+select * from compared

@@ -1,8 +1,15 @@
 {#- Fails for every row whose combination of `columns` has no row in `to` (e.g. org_id + queue_id). -#}
 {% test relationships_by_columns(model, to, columns) %}
 
+    -- a CTE, not an alias: with a `where` config, `model` renders as a subquery that already has one
+    with child as (
+
+        select * from {{ model }}
+
+    )
+
     select child.*
-    from {{ model }} as child
+    from child
     where not exists (
         select 1
         from {{ to }} as parent

@@ -1,8 +1,8 @@
 with
 
-intervals as (
+days as (
 
-    select * from {{ ref('fct_queue_intervals') }}
+    select * from {{ ref('int_queue_days_summed') }}
 
 ),
 
@@ -20,11 +20,11 @@ target_overrides as (
 
 queues as (
 
-    select * from {{ ref('dim_queues') }}
+    select * from {{ ref('stg_genesys__queues') }}
 
 ),
 
--- re-grain: buckets -> local days; the API target of the day is the one reported with its last bucket
+-- the days of the report period; the API target of a day is the one reported with its last bucket
 queue_days as (
 
     select
@@ -32,18 +32,13 @@ queue_days as (
         queue_id,
         media_type,
         report_date,
-        arg_max(api_target_pct, interval_start) filter (where api_target_pct is not null) as api_target_pct,
+        api_target_pct,
         -- the instant the local day ends (next local midnight, DST-correct via ICU)
         timezone(
             '{{ report_timezone() }}', cast(report_date + 1 as timestamp)
         ) as day_end_at
-    from intervals
+    from days
     where {{ report_date_filter('report_date') }}
-    group by
-        org_id,
-        queue_id,
-        media_type,
-        report_date
 
 ),
 
@@ -75,15 +70,16 @@ configured_per_day as (
 
 ),
 
+-- a queue never listed is named by its id, as in dim_queues
 queue_media as (
 
     select distinct
         queue_days.org_id,
         queue_days.queue_id,
         queue_days.media_type,
-        queues.queue_name
+        coalesce(queues.queue_name, queue_days.queue_id) as queue_name
     from queue_days
-    inner join queues
+    left join queues
         on
             queue_days.org_id = queues.org_id
             and queue_days.queue_id = queues.queue_id

@@ -1,8 +1,25 @@
+{#- Incremental by difference: every day is recomputed from int_queue_days_summed (one row per day, not per
+    bucket), compared with the stored mart, and only new or changed rows are written; the post-hook deletes
+    days no longer wanted. Anything a day depends on (its buckets, its target, its queue's name, the report
+    vars) thus rewrites exactly the days it changes. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['org_id', 'queue_id', 'media_type', 'report_date'],
+        on_schema_change='fail',
+        post_hook="{{ delete_unwanted_rows(
+            ['org_id', 'queue_id', 'media_type', 'report_date'], wanted_daily_keys_sql()
+        ) }}",
+    )
+}}
+
 with
 
-intervals as (
+days as (
 
-    select * from {{ ref('fct_queue_intervals') }}
+    select * from {{ ref('int_queue_days_summed') }}
+    where {{ report_date_filter('report_date') }}
 
 ),
 
@@ -18,61 +35,37 @@ queues as (
 
 ),
 
-intervals_in_period as (
-
-    select *
-    from intervals
-    where {{ report_date_filter('report_date') }}
-
-),
-
--- each bucket judged by the target in force on its day; a bucket without SL (NULL) never counts
-intervals_targeted as (
+-- each bucket is judged by its day's target and a
+-- bucket without SL (NULL) never counts
+days_targeted as (
 
     select
-        intervals_in_period.*,
+        days.*,
         day_targets.target_pct,
-        coalesce(intervals_in_period.service_level_pct < day_targets.target_pct, false) as is_below_target
-    from intervals_in_period
+        len(
+            list_filter(days.bucket_service_level_pcts, lambda pct: pct < day_targets.target_pct)
+        ) as intervals_below_target
+    from days
     inner join day_targets
         on
-            intervals_in_period.org_id = day_targets.org_id
-            and intervals_in_period.queue_id = day_targets.queue_id
-            and intervals_in_period.media_type = day_targets.media_type
-            and intervals_in_period.report_date = day_targets.report_date
-
-),
-
-days_summed as (
-
-    select
-        intervals_targeted.org_id,
-        intervals_targeted.queue_id,
-        intervals_targeted.media_type,
-        intervals_targeted.report_date,
-        {{ sla_sums('intervals_targeted') }},
-        any_value(intervals_targeted.target_pct) as target_pct,
-        count_if(intervals_targeted.is_below_target) as intervals_below_target
-    from intervals_targeted
-    group by
-        intervals_targeted.org_id,
-        intervals_targeted.queue_id,
-        intervals_targeted.media_type,
-        intervals_targeted.report_date
+            days.org_id = day_targets.org_id
+            and days.queue_id = day_targets.queue_id
+            and days.media_type = day_targets.media_type
+            and days.report_date = day_targets.report_date
 
 ),
 
 days_named as (
 
     select
-        days_summed.*,
+        days_targeted.*,
         queues.queue_name,
         queues.is_deleted
-    from days_summed
+    from days_targeted
     inner join queues
         on
-            days_summed.org_id = queues.org_id
-            and days_summed.queue_id = queues.queue_id
+            days_targeted.org_id = queues.org_id
+            and days_targeted.queue_id = queues.queue_id
     {%- if not include_deleted_queues() %}
         -- var include_deleted_queues=false: a report on active queues only
         where not queues.is_deleted
@@ -80,7 +73,7 @@ days_named as (
 
 ),
 
-final as (
+wanted as (
 
     select
         org_id,
@@ -98,8 +91,19 @@ final as (
         sl_numerator,
         sl_denominator,
         {{ sla_ratios() }},
-        intervals_below_target
+        cast(intervals_below_target as bigint) as intervals_below_target
     from days_named
+
+),
+
+final as (
+
+    select * from wanted
+    {%- if is_incremental() %}
+        -- set difference: rows already stored exactly so are not rewritten
+        except
+        select * from {{ this }}
+    {%- endif %}
 
 )
 

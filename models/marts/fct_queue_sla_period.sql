@@ -1,10 +1,19 @@
+{#- Sums of fct_queue_sla_daily (counts, numerators and denominators are additive; so are the buckets and
+    days below target). Incremental by difference, like the daily mart: only changed rows are written. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['org_id', 'queue_id', 'media_type'],
+        on_schema_change='fail',
+        post_hook="{{ delete_unwanted_rows(
+            ['org_id', 'queue_id', 'media_type'],
+            'select org_id, queue_id, media_type from ' ~ ref('fct_queue_sla_daily')
+        ) }}",
+    )
+}}
+
 with
-
-intervals as (
-
-    select * from {{ ref('fct_queue_intervals') }}
-
-),
 
 days as (
 
@@ -12,32 +21,32 @@ days as (
 
 ),
 
-intervals_in_period as (
+day_sums as (
 
-    select *
-    from intervals
-    where {{ report_date_filter('report_date') }}
+    select * from {{ ref('int_queue_days_summed') }}
 
 ),
 
--- sums over the buckets themselves (volume-weighted), not over daily percentages
-period_summed as (
+-- the daily mart shows ASA and AHT, not the milliseconds behind them: take those from the same days' sums
+days_with_durations as (
 
     select
-        intervals_in_period.org_id,
-        intervals_in_period.queue_id,
-        intervals_in_period.media_type,
-        {{ sla_sums('intervals_in_period') }}
-    from intervals_in_period
-    group by
-        intervals_in_period.org_id,
-        intervals_in_period.queue_id,
-        intervals_in_period.media_type
+        days.*,
+        day_sums.answered_ms_sum,
+        day_sums.handle_ms_sum
+    from days
+    inner join day_sums
+        on
+            days.org_id = day_sums.org_id
+            and days.queue_id = day_sums.queue_id
+            and days.media_type = day_sums.media_type
+            and days.report_date = day_sums.report_date
 
 ),
 
--- the period's target is the one in force on its last day with data; each day is judged by its own
-days_rolled_up as (
+-- volume-weighted: sums of the days' sums (never a mean of daily percentages); the period's target is the
+-- one in force on its last day with data, while each day is judged by its own
+period_summed as (
 
     select
         org_id,
@@ -45,10 +54,11 @@ days_rolled_up as (
         media_type,
         any_value(queue_name) as queue_name,
         any_value(is_deleted) as is_deleted,
+        {{ sla_sums('days_with_durations') }},
         arg_max(target_pct, report_date) as target_pct,
-        count_if(not target_met) as days_below_target,
-        cast(sum(intervals_below_target) as bigint) as intervals_below_target
-    from days
+        cast(sum(intervals_below_target) as bigint) as intervals_below_target,
+        count_if(not target_met) as days_below_target
+    from days_with_durations
     group by
         org_id,
         queue_id,
@@ -56,26 +66,7 @@ days_rolled_up as (
 
 ),
 
--- inner join: the daily mart already dropped deleted queues when var include_deleted_queues=false
-period_joined as (
-
-    select
-        period_summed.*,
-        days_rolled_up.queue_name,
-        days_rolled_up.is_deleted,
-        days_rolled_up.target_pct,
-        days_rolled_up.days_below_target,
-        days_rolled_up.intervals_below_target
-    from period_summed
-    inner join days_rolled_up
-        on
-            period_summed.org_id = days_rolled_up.org_id
-            and period_summed.queue_id = days_rolled_up.queue_id
-            and period_summed.media_type = days_rolled_up.media_type
-
-),
-
-final as (
+wanted as (
 
     select
         org_id,
@@ -94,7 +85,18 @@ final as (
         {{ sla_ratios() }},
         intervals_below_target,
         days_below_target
-    from period_joined
+    from period_summed
+
+),
+
+final as (
+
+    select * from wanted
+    {%- if is_incremental() %}
+        -- set difference: rows already stored exactly so are not rewritten
+        except
+        select * from {{ this }}
+    {%- endif %}
 
 )
 

@@ -1,0 +1,50 @@
+{#- Helpers of the incremental models: the build's timestamp, and the reset when report vars change. -#}
+
+{#- The instant this dbt invocation started, as a timestamptz literal: every row a build writes into an
+    incremental intermediate model carries it in built_at, so the next model (and the tests) can tell the
+    rows this build rebuilt from the ones it kept. -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+{%- endmacro %}
+
+
+{#- Pre-hook of the incremental models whose rows depend on vars report_timezone and sl_formula: when any
+    stored row was built with other values, empty the table; the model then rebuilds every row (its
+    watermark is gone). Cheaper than delete+insert of every key, and never leaves dates cut in an older
+    zone. -#}
+{% macro reset_on_report_change() %}
+    {%- if is_incremental() %}
+        delete from {{ this }}
+        where exists (
+            select 1
+            from {{ this }}
+            where report_timezone is distinct from '{{ report_timezone() }}'
+                or sl_formula is distinct from '{{ sl_formula() }}'
+        )
+    {%- endif %}
+{% endmacro %}
+
+
+{#- Post-hook of a mart reconciled by difference (fct_queue_sla_daily, fct_queue_sla_period): the model
+    writes only new or changed rows, so rows whose key is no longer wanted (`wanted_keys_sql`, a select of
+    the `key_columns`) are deleted here. -#}
+{% macro delete_unwanted_rows(key_columns, wanted_keys_sql) %}
+    {%- if is_incremental() %}
+        delete from {{ this }} as stored
+        where not exists (
+            select 1
+            from ({{ wanted_keys_sql }}) as wanted
+            where
+                {% for column in key_columns -%}
+                    {{ 'and ' if not loop.first }}wanted.{{ column }} = stored.{{ column }}
+                {% endfor %}
+        )
+    {%- endif %}
+{% endmacro %}
+
+
+{#- Post-hook of int_queue_days_summed: a day whose buckets were all removed left a row with bucket_count 0
+    (so that delete+insert replaced the stored day); drop it. -#}
+{% macro delete_empty_days() %}
+    delete from {{ this }} where bucket_count = 0
+{% endmacro %}

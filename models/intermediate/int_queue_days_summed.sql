@@ -1,0 +1,115 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['org_id', 'queue_id', 'media_type', 'report_date'],
+        on_schema_change='fail',
+        pre_hook="{{ reset_on_report_change() }}",
+        post_hook="{{ delete_empty_days() }}",
+    )
+}}
+
+with
+
+intervals as (
+
+    select * from {{ ref('int_queue_intervals_localized') }}
+
+),
+
+-- the local days holding a bucket the upstream model rebuilt (or removed) since this model last ran
+touched_days as (
+
+    select distinct
+        org_id,
+        queue_id,
+        media_type,
+        report_date
+    from intervals
+    {%- if is_incremental() %}
+        where
+            built_at > (
+                select coalesce(max(previous_build.source_built_at), cast('-infinity' as timestamptz))
+                from {{ this }} as previous_build
+            )
+    {%- endif %}
+
+),
+
+live_intervals_of_touched_days as (
+
+    select intervals.*
+    from intervals
+    inner join touched_days
+        on
+            intervals.org_id = touched_days.org_id
+            and intervals.queue_id = touched_days.queue_id
+            and intervals.media_type = touched_days.media_type
+            and intervals.report_date = touched_days.report_date
+    where not intervals.is_removed
+
+),
+
+days_summed as (
+
+    select
+        org_id,
+        queue_id,
+        media_type,
+        report_date,
+        count(*) as bucket_count,
+        {{ sla_sums('live_intervals_of_touched_days') }},
+        -- the API target of the day is the one reported with its last bucket that has one
+        arg_max(api_target_pct, interval_start) filter (where api_target_pct is not null) as api_target_pct,
+        -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
+        -- target from this list, so a changed target never needs the buckets again
+        list(service_level_pct order by interval_start) filter (
+            where service_level_pct is not null
+        ) as bucket_service_level_pcts
+    from live_intervals_of_touched_days
+    group by
+        org_id,
+        queue_id,
+        media_type,
+        report_date
+
+),
+
+-- a touched day whose buckets were all removed gets a row with bucket_count 0: delete+insert then replaces
+-- the stored day, and the post-hook drops the empty row
+final as (
+
+    select
+        touched_days.org_id,
+        touched_days.queue_id,
+        touched_days.media_type,
+        touched_days.report_date,
+        '{{ report_timezone() }}' as report_timezone,
+        '{{ sl_formula() }}' as sl_formula,
+        coalesce(days_summed.bucket_count, 0) as bucket_count,
+        coalesce(days_summed.offered, 0) as offered,
+        coalesce(days_summed.answered, 0) as answered,
+        coalesce(days_summed.abandoned, 0) as abandoned,
+        coalesce(days_summed.short_abandoned, 0) as short_abandoned,
+        coalesce(days_summed.flow_outs, 0) as flow_outs,
+        coalesce(days_summed.handled, 0) as handled,
+        coalesce(days_summed.sl_numerator, 0) as sl_numerator,
+        coalesce(days_summed.sl_denominator, 0) as sl_denominator,
+        coalesce(days_summed.answered_ms_sum, 0) as answered_ms_sum,
+        coalesce(days_summed.handle_ms_sum, 0) as handle_ms_sum,
+        days_summed.api_target_pct,
+        coalesce(days_summed.bucket_service_level_pcts, []) as bucket_service_level_pcts,
+        -- watermark: the newest upstream build this row has seen
+        (select max(intervals.built_at) from intervals) as source_built_at,
+        {{ build_started_at() }} as built_at
+    from touched_days
+    left join days_summed
+        on
+            touched_days.org_id = days_summed.org_id
+            and touched_days.queue_id = days_summed.queue_id
+            and touched_days.media_type = days_summed.media_type
+            and touched_days.report_date = days_summed.report_date
+
+)
+
+select * from final

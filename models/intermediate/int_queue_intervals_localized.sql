@@ -1,0 +1,200 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['org_id', 'queue_id', 'media_type', 'interval_start'],
+        on_schema_change='fail',
+        pre_hook="{{ reset_on_report_change() }}",
+    )
+}}
+
+with
+
+intervals as (
+
+    select * from {{ ref('stg_genesys__queue_intervals') }}
+
+),
+
+changed_intervals as (
+
+    select intervals.*
+    from intervals
+    {%- if is_incremental() %}
+        -- re-pulled buckets carry the new run's loaded_at; after a reset the table is empty: take all
+        where
+            intervals.loaded_at > (
+                select coalesce(max(previous_build.loaded_at), cast('-infinity' as timestamptz))
+                from {{ this }} as previous_build
+            )
+    {%- endif %}
+
+),
+
+-- local time is computed once per distinct bucket (a few thousand), not per queue row (millions)
+distinct_buckets as (
+
+    select distinct
+        interval_start,
+        interval_end
+    from changed_intervals
+
+),
+
+buckets_localized as (
+
+    select
+        interval_start,
+        interval_end,
+        timezone('{{ report_timezone() }}', interval_start) as local_start,
+        -- the last instant inside the bucket: the end itself belongs to the next bucket
+        timezone(
+            '{{ report_timezone() }}', interval_end - interval 1 microsecond
+        ) as local_last_instant
+    from distinct_buckets
+
+),
+
+bucket_calendar as (
+
+    select
+        interval_start,
+        interval_end,
+        case
+            when cast(local_start as date) <> cast(local_last_instant as date)
+                then error(
+                    'bucket ' || strftime(interval_start, '%Y-%m-%dT%H:%M:%SZ')
+                    || ' straddles local midnight in {{ report_timezone() }}, so it cannot be cut into local days;'
+                    || ' reload at PT30M (granularity = "PT30M"; PT15M for 45-minute offsets) and build again'
+                )
+            else cast(local_start as date)
+        end as report_date,
+        hour(local_start) as report_hour,
+        60 * hour(local_start) + minute(local_start) as report_minute_of_day
+    from buckets_localized
+
+),
+
+upserted as (
+
+    select
+        -- keys
+        changed_intervals.org_id,
+        changed_intervals.queue_id,
+        changed_intervals.media_type,
+        changed_intervals.interval_start,
+        changed_intervals.interval_end,
+
+        -- local calendar of the bucket start
+        '{{ report_timezone() }}' as report_timezone,
+        bucket_calendar.report_date,
+        bucket_calendar.report_hour,
+        bucket_calendar.report_minute_of_day,
+
+        -- counts
+        changed_intervals.offered_count as offered,
+        changed_intervals.answered_count as answered,
+        changed_intervals.abandoned_count as abandoned,
+        changed_intervals.short_abandoned_count as short_abandoned,
+        changed_intervals.flow_out_count as flow_outs,
+        changed_intervals.handled_count as handled,
+        changed_intervals.wait_count as waited,
+        changed_intervals.over_sla_count as over_sla,
+
+        -- durations (milliseconds)
+        changed_intervals.answered_ms_sum,
+        changed_intervals.abandoned_ms_sum,
+        changed_intervals.handle_ms_sum,
+        changed_intervals.wait_ms_sum,
+
+        -- service level under var sl_formula
+        '{{ sl_formula() }}' as sl_formula,
+        {{ sl_numerator_sql() }} as sl_numerator,
+        {{ sl_denominator_sql() }} as sl_denominator,
+        100.0 * ({{ sl_numerator_sql() }})
+        / nullif({{ sl_denominator_sql() }}, 0) as service_level_pct,
+        changed_intervals.sl_target_pct as api_target_pct,
+
+        -- load and build metadata
+        changed_intervals.loaded_at,
+        false as is_removed,
+        {{ build_started_at() }} as built_at
+
+    from changed_intervals
+    inner join bucket_calendar
+        on
+            changed_intervals.interval_start = bucket_calendar.interval_start
+            and changed_intervals.interval_end = bucket_calendar.interval_end
+
+),
+
+{%- if is_incremental() %}
+
+    -- buckets the loader removed (a re-pulled window that no longer returns them, or a reload at another
+    -- granularity) stay as tombstones: the day model downstream learns from them which days to re-sum
+    removed as (
+
+        select
+            stored.org_id,
+            stored.queue_id,
+            stored.media_type,
+            stored.interval_start,
+            stored.interval_end,
+            stored.report_timezone,
+            stored.report_date,
+            stored.report_hour,
+            stored.report_minute_of_day,
+            0 as offered,
+            0 as answered,
+            0 as abandoned,
+            0 as short_abandoned,
+            0 as flow_outs,
+            0 as handled,
+            0 as waited,
+            0 as over_sla,
+            0 as answered_ms_sum,
+            0 as abandoned_ms_sum,
+            0 as handle_ms_sum,
+            0 as wait_ms_sum,
+            stored.sl_formula,
+            0 as sl_numerator,
+            0 as sl_denominator,
+            cast(null as double) as service_level_pct,
+            cast(null as double) as api_target_pct,
+            stored.loaded_at,
+            true as is_removed,
+            {{ build_started_at() }} as built_at
+        from {{ this }} as stored
+        where
+            not stored.is_removed
+            and not exists (
+                select 1
+                from intervals
+                where
+                    intervals.org_id = stored.org_id
+                    and intervals.queue_id = stored.queue_id
+                    and intervals.media_type = stored.media_type
+                    and intervals.interval_start = stored.interval_start
+            )
+
+    ),
+
+    final as (
+
+        select * from upserted
+        union all
+        select * from removed
+
+    )
+
+{%- else %}
+
+    final as (
+
+        select * from upserted
+
+    )
+
+{%- endif %}
+
+select * from final
