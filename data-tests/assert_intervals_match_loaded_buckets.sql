@@ -87,9 +87,16 @@ counted as (
         null as media_type,
         null as interval_start,
         (select count(*) from loaded) as loaded_offered,
-        (select count(*) from stored where not stored.is_removed) as stored_offered,
+        (
+            select count(*) from stored
+            where not stored.is_removed
+        ) as stored_offered,
         null as is_removed
-    where (select count(*) from loaded) <> (select count(*) from stored where not stored.is_removed)
+    where (
+        select count(*) from loaded) <> (
+        select count(*) from stored
+        where not stored.is_removed
+    )
 
 )
 

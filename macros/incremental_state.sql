@@ -4,7 +4,12 @@
     incremental intermediate model carries it in built_at, so the next model (and the tests) can tell the
     rows this build rebuilt from the ones it kept. -#}
 {% macro build_started_at() -%}
-    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+    {#- run_started_at always exists in dbt; the else branch only serves SQLFluff's jinja templater -#}
+    {%- if run_started_at is defined -%}
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz)
+    {%- else -%}
+        now()
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -29,15 +34,16 @@
     writes only new or changed rows, so rows whose key is no longer wanted (`wanted_keys_sql`, a select of
     the `key_columns`) are deleted here. -#}
 {% macro delete_unwanted_rows(key_columns, wanted_keys_sql) %}
+    {%- set matches = [] -%}
+    {%- for column in key_columns -%}
+        {%- do matches.append('wanted.' ~ column ~ ' = kept.' ~ column) -%}
+    {%- endfor -%}
     {%- if is_incremental() %}
-        delete from {{ this }} as stored
+        delete from {{ this }} as kept
         where not exists (
             select 1
             from ({{ wanted_keys_sql }}) as wanted
-            where
-                {% for column in key_columns -%}
-                    {{ 'and ' if not loop.first }}wanted.{{ column }} = stored.{{ column }}
-                {% endfor %}
+            where {{ matches | join(' and ') }}
         )
     {%- endif %}
 {% endmacro %}

@@ -36,7 +36,7 @@ touched_days as (
 
 ),
 
-live_intervals_of_touched_days as (
+live_intervals as (
 
     select intervals.*
     from intervals
@@ -53,25 +53,27 @@ live_intervals_of_touched_days as (
 days_summed as (
 
     select
-        org_id,
-        queue_id,
-        media_type,
-        report_date,
+        live_intervals.org_id,
+        live_intervals.queue_id,
+        live_intervals.media_type,
+        live_intervals.report_date,
         count(*) as bucket_count,
-        {{ sla_sums('live_intervals_of_touched_days') }},
+        {{ sla_sums('live_intervals') }},
         -- the API target of the day is the one reported with its last bucket that has one
-        arg_max(api_target_pct, interval_start) filter (where api_target_pct is not null) as api_target_pct,
+        arg_max(live_intervals.api_target_pct, live_intervals.interval_start) filter (
+            where live_intervals.api_target_pct is not null
+        ) as api_target_pct,
         -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
         -- target from this list, so a changed target never needs the buckets again
-        list(service_level_pct order by interval_start) filter (
-            where service_level_pct is not null
+        list(live_intervals.service_level_pct order by live_intervals.interval_start) filter (
+            where live_intervals.service_level_pct is not null
         ) as bucket_service_level_pcts
-    from live_intervals_of_touched_days
+    from live_intervals
     group by
-        org_id,
-        queue_id,
-        media_type,
-        report_date
+        live_intervals.org_id,
+        live_intervals.queue_id,
+        live_intervals.media_type,
+        live_intervals.report_date
 
 ),
 

@@ -135,15 +135,15 @@ upserted as (
     removed as (
 
         select
-            stored.org_id,
-            stored.queue_id,
-            stored.media_type,
-            stored.interval_start,
-            stored.interval_end,
-            stored.report_timezone,
-            stored.report_date,
-            stored.report_hour,
-            stored.report_minute_of_day,
+            kept.org_id,
+            kept.queue_id,
+            kept.media_type,
+            kept.interval_start,
+            kept.interval_end,
+            kept.report_timezone,
+            kept.report_date,
+            kept.report_hour,
+            kept.report_minute_of_day,
             0 as offered,
             0 as answered,
             0 as abandoned,
@@ -156,25 +156,25 @@ upserted as (
             0 as abandoned_ms_sum,
             0 as handle_ms_sum,
             0 as wait_ms_sum,
-            stored.sl_formula,
+            kept.sl_formula,
             0 as sl_numerator,
             0 as sl_denominator,
             cast(null as double) as service_level_pct,
             cast(null as double) as api_target_pct,
-            stored.loaded_at,
+            kept.loaded_at,
             true as is_removed,
             {{ build_started_at() }} as built_at
-        from {{ this }} as stored
+        from {{ this }} as kept
         where
-            not stored.is_removed
+            not kept.is_removed
             and not exists (
                 select 1
                 from intervals
                 where
-                    intervals.org_id = stored.org_id
-                    and intervals.queue_id = stored.queue_id
-                    and intervals.media_type = stored.media_type
-                    and intervals.interval_start = stored.interval_start
+                    intervals.org_id = kept.org_id
+                    and intervals.queue_id = kept.queue_id
+                    and intervals.media_type = kept.media_type
+                    and intervals.interval_start = kept.interval_start
             )
 
     ),

@@ -1,12 +1,14 @@
 {#- A view: the buckets live once, in the incremental int_queue_intervals_localized; this is its public face
-    (the columns CSV consumers know), without the tombstones of removed buckets and the build metadata. -#}
+    (the columns CSV consumers know), without the tombstones of removed buckets and the build metadata.
+    The reference is unqualified: DuckDB resolves it in the view's own schema, so the view survives a copied
+    or renamed database file (a qualified one names the file's catalog) and a schema swapped in whole. -#}
 {{ config(materialized='view') }}
 
 with
 
 intervals as (
 
-    select * from {{ ref('int_queue_intervals_localized') }}
+    select * from {{ ref('int_queue_intervals_localized').include(database=False, schema=False) }}
 
 ),
 

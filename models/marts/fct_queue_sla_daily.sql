@@ -43,7 +43,7 @@ days_targeted as (
         days.*,
         day_targets.target_pct,
         len(
-            list_filter(days.bucket_service_level_pcts, lambda pct: pct < day_targets.target_pct)
+            list_filter(days.bucket_service_level_pcts, lambda pct: pct < day_targets.target_pct)  -- noqa: RF02
         ) as intervals_below_target
     from days
     inner join day_targets
@@ -102,9 +102,9 @@ final as (
     {%- if is_incremental() %}
         -- set difference: rows already stored exactly so are not rewritten
         except
-        select * from {{ this }}
+        select * from {{ this }}  -- noqa: AM04
     {%- endif %}
 
 )
 
-select * from final
+select * from final  -- noqa: AM04 (columns of `wanted`)

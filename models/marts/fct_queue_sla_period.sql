@@ -49,20 +49,20 @@ days_with_durations as (
 period_summed as (
 
     select
-        org_id,
-        queue_id,
-        media_type,
-        any_value(queue_name) as queue_name,
-        any_value(is_deleted) as is_deleted,
+        days_with_durations.org_id,
+        days_with_durations.queue_id,
+        days_with_durations.media_type,
+        any_value(days_with_durations.queue_name) as queue_name,
+        any_value(days_with_durations.is_deleted) as is_deleted,
         {{ sla_sums('days_with_durations') }},
-        arg_max(target_pct, report_date) as target_pct,
-        cast(sum(intervals_below_target) as bigint) as intervals_below_target,
-        count_if(not target_met) as days_below_target
+        arg_max(days_with_durations.target_pct, days_with_durations.report_date) as target_pct,
+        cast(sum(days_with_durations.intervals_below_target) as bigint) as intervals_below_target,
+        count_if(not days_with_durations.target_met) as days_below_target
     from days_with_durations
     group by
-        org_id,
-        queue_id,
-        media_type
+        days_with_durations.org_id,
+        days_with_durations.queue_id,
+        days_with_durations.media_type
 
 ),
 
@@ -95,9 +95,9 @@ final as (
     {%- if is_incremental() %}
         -- set difference: rows already stored exactly so are not rewritten
         except
-        select * from {{ this }}
+        select * from {{ this }}  -- noqa: AM04
     {%- endif %}
 
 )
 
-select * from final
+select * from final  -- noqa: AM04 (columns of `wanted`)

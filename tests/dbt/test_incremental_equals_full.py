@@ -1,0 +1,75 @@
+"""An incremental build after a new day, re-pulled and removed buckets equals a full rebuild, row for row."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+import raw_fixture
+from dbt_harness import BuiltProject, run_reporting
+
+MARTS = ("dim_queues", "fct_queue_intervals", "fct_queue_sla_daily", "fct_queue_sla_period")
+
+
+def _rows(db_path: Path, relation: str) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        return con.execute(f"select * from main.{relation} order by all").fetchall()
+
+
+def _change_raw(db_path: Path, buckets: list[raw_fixture.Bucket]) -> dict[str, int]:
+    """Next day's load: a new day, yesterday's buckets re-pulled with grown counts, one bucket gone."""
+    last_day = max(b.interval_start for b in buckets).date()
+    yesterday = [b for b in buckets if b.interval_start.date() == last_day]
+    new_day = [replace(b, interval_start=b.interval_start + timedelta(days=1)) for b in yesterday]
+    grown = [
+        replace(b, offered=(b.offered or 0) + 4, abandoned=(b.abandoned or 0) + 4,
+                sl_denominator=(b.sl_denominator or 0) + 4)
+        for b in yesterday
+    ]  # fmt: skip
+    removed = buckets[5]  # an early bucket (first day): its day is touched only by the removal
+    with duckdb.connect(str(db_path)) as con:
+        raw_fixture.append_intervals(con, grown + new_day, raw_fixture.LOADED_AT + timedelta(days=1))
+        con.execute(
+            "delete from genesys_raw.queue_intervals"
+            " where queue_id = ? and media_type = ? and interval_start = ?",
+            [removed.queue_id, removed.media_type, removed.interval_start],
+        )
+    return {"new": len(new_day), "grown": len(grown)}
+
+
+@pytest.mark.parametrize("report_tz", ["UTC", "America/New_York"])
+def test_incremental_build_equals_a_full_rebuild(
+    built_project: BuiltProject, tmp_path: Path, report_tz: str
+) -> None:
+    incremental_db = built_project.copy_db(tmp_path)
+    if report_tz != "UTC":  # first build in this zone, so the second one is incremental in it
+        assert run_reporting(["build", "--report-tz", report_tz], incremental_db, tmp_path).returncode == 0
+    before = _rows(incremental_db, "fct_queue_sla_daily")
+    changed = _change_raw(incremental_db, built_project.buckets)
+    full_dir = tmp_path / "full"
+    full_dir.mkdir()
+    full_db = full_dir / "full.duckdb"
+    shutil.copyfile(incremental_db, full_db)  # same raw tables, built state to be thrown away
+
+    run = run_reporting(["build", "--report-tz", report_tz], incremental_db, tmp_path)
+    assert run.returncode == 0, run.stderr
+    full = run_reporting(["build", "--full-refresh", "--report-tz", report_tz], full_db, full_dir)
+    assert full.returncode == 0, full.stderr
+
+    # it really was incremental: it rebuilt only the new and re-pulled buckets (and one tombstone)
+    with duckdb.connect(str(incremental_db), read_only=True) as con:
+        newest = con.execute(
+            "with localized as (select built_at from int_queue_intervals_localized)"
+            " select count(*) filter (where built_at = (select max(built_at) from localized)), count(*)"
+            " from localized"
+        ).fetchone()
+    assert newest[0] == changed["new"] + changed["grown"] + 1 < newest[1]
+
+    for mart in MARTS:
+        assert _rows(incremental_db, mart) == _rows(full_db, mart), mart
+    assert _rows(incremental_db, "fct_queue_sla_daily") != before  # the change did reach the marts
