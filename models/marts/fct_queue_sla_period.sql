@@ -100,4 +100,4 @@ final as (
 
 )
 
-select * from final  -- noqa: AM04 (columns of `wanted`)
+select * from final  -- noqa: AM04
