@@ -61,8 +61,8 @@ lint: $(BOOTSTRAPPED) ## Ruff (Python) and SQLFluff (dbt SQL).
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint models data-tests macros
 
-bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchmarks/results.md.
-	$(PY) -m benchmarks
+bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchmarks/results.md (BENCH_ARGS="--only build": the build alone).
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.
 	rm -rf target logs exports dbt_packages .pytest_cache .dlt_pipelines

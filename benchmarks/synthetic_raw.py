@@ -8,7 +8,7 @@ answered + abandoned + flow_outs, numerator = answered - over_sla, denominator =
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -113,5 +113,54 @@ def create_synthetic_raw(db_path: Path, *, queues: int, days: int, first_day: da
             """
         )
         return con.execute("select count(*) from genesys_raw.queue_intervals").fetchone()[0]
+    finally:
+        con.close()
+
+
+def append_next_day(db_path: Path, *, first_day: date, days: int) -> int:
+    """The next daily load: the day after the last one, and the last 24 hours re-pulled with grown counts.
+
+    As the loader does (lookback re-pull, genesys_raw merge on the key): the re-pulled buckets are replaced
+    and carry the new run's loaded_at. Returns how many bucket rows this load wrote.
+    """
+    last_day = first_day + timedelta(days=days - 1)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute("set enable_progress_bar = false")
+        con.execute(
+            f"""
+            create temp table next_load as
+            select
+                * replace (
+                    -- the copy of the last day becomes the new day; the original is the re-pulled one
+                    interval_start + to_days(cast(is_copy as integer)) as interval_start,
+                    interval_end + to_days(cast(is_copy as integer)) as interval_end,
+                    offered_count + cast(not is_copy as bigint) as offered_count,
+                    abandoned_count + cast(not is_copy as bigint) as abandoned_count,
+                    sl_denominator + cast(not is_copy as bigint) as sl_denominator,
+                    now() + interval 1 day as loaded_at,
+                    'bench-load-2' as _dlt_load_id
+                )
+            from (
+                select *, unnest([false, true]) as is_copy
+                from genesys_raw.queue_intervals
+                where interval_start >= timestamptz '{last_day.isoformat()} 00:00:00+00'
+            )
+            """
+        )
+        con.execute("alter table next_load drop column is_copy")
+        con.execute(
+            """
+            delete from genesys_raw.queue_intervals as raw
+            where exists (
+                select 1 from next_load
+                where next_load.queue_id = raw.queue_id and next_load.media_type = raw.media_type
+                    and next_load.interval_start = raw.interval_start
+            )
+            """
+        )
+        con.execute("insert into genesys_raw.queue_intervals by name select * from next_load")
+        return con.execute("select count(*) from next_load").fetchone()[0]
     finally:
         con.close()

@@ -1,0 +1,93 @@
+"""Build benchmark: `python -m reporting build` on synthetic raw tables, full then next-day incremental.
+
+Measured against the bare DuckDB roll-up of the same rows (naive_rollup.py), and against the build as it
+was at commit BASELINE_COMMIT, checked out in a temporary git worktree outside the repo and run with this
+same interpreter on a copy of the same raw tables, so both figures come from the same run on the same
+machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from benchmarks.harness import REPO_ROOT, Measured, base_env, python_module, run_measured
+from benchmarks.naive_rollup import naive_daily_rollup
+from benchmarks.synthetic_raw import append_next_day, create_synthetic_raw
+
+# main before Build v2 (issue 9): the "today" of the build rows of the table
+BASELINE_COMMIT = "22c9aaf"
+FIRST_DAY = date(2025, 11, 1)
+
+
+@contextmanager
+def baseline_checkout(commit: str = BASELINE_COMMIT) -> Iterator[Path]:
+    """A detached git worktree of `commit` in a temporary folder outside the repo; removed afterwards."""
+    parent = Path(tempfile.mkdtemp(prefix="genesys-baseline-"))
+    tree = parent / "tree"
+    subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "worktree", "add", "--detach", "--quiet", str(tree), commit],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield tree
+    finally:
+        subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "worktree", "remove", "--force", str(tree)],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def _build(db_path: Path, project: Path, work: Path) -> Measured:
+    """`python -m reporting build` from `project` on `db_path`, dbt's target/ and logs/ kept in `work`."""
+    env = base_env(db_path)
+    env.update(
+        DBT_PROFILES_DIR=str(project), DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs")
+    )
+    return run_measured(python_module("reporting", "build"), env, timeout_s=3600, cwd=project)
+
+
+def _full_then_next_day(raw: Path, db_path: Path, project: Path, *, days: int) -> dict:
+    """Full build on a copy of `raw`, then the next day's load and an incremental build."""
+    shutil.copyfile(raw, db_path)
+    work = db_path.parent / (db_path.stem + "-dbt")
+    full = _build(db_path, project, work)
+    next_rows = append_next_day(db_path, first_day=FIRST_DAY, days=days)
+    incremental = _build(db_path, project, work)
+    return {"full": full, "incremental": incremental, "next_rows": next_rows}
+
+
+def bench_build(workdir: Path, *, queues: int, days: int, baseline: bool = True) -> dict:
+    """Full and next-day builds of `days` x `queues` x 2 media, now and (baseline=True) at BASELINE_COMMIT."""
+    raw = workdir / "build-raw.duckdb"
+    rows = create_synthetic_raw(raw, queues=queues, days=days, first_day=FIRST_DAY)
+    rollup_db = workdir / "build-rollup.duckdb"
+    shutil.copyfile(raw, rollup_db)
+    naive_seconds, naive_days = naive_daily_rollup(rollup_db, "UTC")
+    rollup_db.unlink()
+    result = {"rows": rows, "naive_seconds": naive_seconds, "naive_days": naive_days}
+    result["now"] = _full_then_next_day(raw, workdir / "build-now.duckdb", REPO_ROOT, days=days)
+    (workdir / "build-now.duckdb").unlink()
+    if baseline:
+        with baseline_checkout() as tree:
+            result["baseline"] = _full_then_next_day(raw, workdir / "build-baseline.duckdb", tree, days=days)
+        (workdir / "build-baseline.duckdb").unlink()
+    raw.unlink()
+    return result
+
+
+def bench_build_scaled(workdir: Path, *, queues: int, days: int) -> dict:
+    """One full build (no baseline) of `days` x `queues` x 2 media: time and peak RSS at a larger scale."""
+    db_path = workdir / "build-scaled.duckdb"
+    rows = create_synthetic_raw(db_path, queues=queues, days=days, first_day=FIRST_DAY)
+    full = _build(db_path, REPO_ROOT, workdir / "build-scaled-dbt")
+    db_path.unlink()
+    return {"rows": rows, "full": full}
