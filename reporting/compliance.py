@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from reporting.build_state import require_success
 from reporting.options import ReportOptions
 
 _MAX_NAME_WIDTH = 60
@@ -20,7 +21,11 @@ def _fmt_met(value: bool | None) -> str:
 
 
 def compliance_table(db_path: Path, options: ReportOptions) -> str:
-    """Render one line per queue and media type: queue, media, SL %, target, met, offered."""
+    """Render one line per queue and media type: queue, media, SL %, target, met, offered.
+
+    Refuses (MissingDataError, exit 2) unless the last recorded build succeeded.
+    """
+    require_success(db_path)
     with duckdb.connect(str(db_path), read_only=True) as con:
         first, last = con.execute(
             "select min(report_date), max(report_date) from main.fct_queue_sla_daily"
