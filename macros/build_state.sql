@@ -47,30 +47,34 @@
 {% endmacro %}
 
 {#- The guard of a public view: true when the latest recorded build succeeded, else DuckDB error(). It
-    sits in WHERE as a scalar subquery, so it fires even on an empty mart and for any client (BI tools too). -#}
+    sits in WHERE as a scalar subquery, so it fires even on an empty mart and for any client (BI tools too).
+    arg_max picks the latest record before error() is evaluated: a CASE over all rows, then ORDER BY/LIMIT,
+    would raise on an older unfinished build. -#}
 {% macro _build_state_guard() -%}
-    coalesce(
-        (
-            select
-                case
-                    when runs.status = 'success' then true
-                    when runs.status = 'running'
-                        then error(
-                            'error: the last build (started ' || strftime(timezone('UTC', runs.started_at),
-                                '%Y-%m-%d %H:%M:%S') || ' UTC) did not finish, so the marts may mix two builds;'
-                            || ' run ''make build'' again'
-                        )
-                    else error(
-                        'error: the last build (started ' || strftime(timezone('UTC', runs.started_at),
-                            '%Y-%m-%d %H:%M:%S') || ' UTC) failed (' || coalesce(runs.message, 'see logs')
-                        || '); fix it and run ''make build'' again'
+    (
+        select
+            case
+                when latest.status = 'success' then true
+                when latest.status is null then error('error: no build is recorded; run ''make build'' first')
+                when latest.status = 'running'
+                    then error(
+                        'error: the last build (started ' || strftime(timezone('UTC', latest.started_at),
+                            '%Y-%m-%d %H:%M:%S') || ' UTC) did not finish, so the marts may mix two builds;'
+                        || ' run ''make build'' again'
                     )
-                end
+                else error(
+                    'error: the last build (started ' || strftime(timezone('UTC', latest.started_at),
+                        '%Y-%m-%d %H:%M:%S') || ' UTC) failed (' || coalesce(latest.message, 'see logs')
+                    || '); fix it and run ''make build'' again'
+                )
+            end
+        from (
+            select
+                arg_max(runs.status, runs.started_at) as status,
+                max(runs.started_at) as started_at,
+                arg_max(runs.message, runs.started_at) as message
             from {{ build_state_schema() }}.build_runs as runs
-            order by runs.started_at desc
-            limit 1
-        ),
-        error('error: no build is recorded; run ''make build'' first')
+        ) as latest
     )
 {%- endmacro %}
 
@@ -88,7 +92,9 @@
         {%- set missing = [] %}
         {%- for node in graph.nodes.values() if node.resource_type in ('model', 'seed') %}
             {%- if node.unique_id not in ran %}{% do missing.append(node.name) %}{% endif %}
-            {%- if node.resource_type == 'model' and node.schema == build_state_schema() %}
+            {#- the public marts: dim_/fct_ models of models/marts/ (helper models there stay private) #}
+            {%- if node.resource_type == 'model' and node.schema == build_state_schema()
+                and (node.name.startswith('dim_') or node.name.startswith('fct_')) %}
                 {%- do marts.append(node.name) %}
             {%- endif %}
         {%- endfor %}
