@@ -201,10 +201,11 @@ def test_ctrl_c_during_a_build_exits_130_saying_interrupted(private_copy: Path, 
 
 def test_failed_data_tests_make_readers_refuse(private_copy: Path, tmp_path: Path) -> None:
     with duckdb.connect(str(private_copy)) as con:
-        # one bucket answering more than it was offered: the `answered <= offered` tests fail
+        # one bucket with an SL numerator above its denominator: the `sl_numerator <= sl_denominator` tests
+        # of the marts fail (severity error)
         con.execute(
-            "update genesys_raw.queue_intervals set answered_count = offered_count + 5, loaded_at = now()"
-            " where rowid = (select min(rowid) from genesys_raw.queue_intervals where offered_count > 0)"
+            "update genesys_raw.queue_intervals set sl_numerator = sl_denominator + 5, loaded_at = now()"
+            " where rowid = (select min(rowid) from genesys_raw.queue_intervals where sl_denominator > 0)"
         )
     failed = run_reporting(["build"], private_copy, tmp_path)
     assert failed.returncode == 1, failed
