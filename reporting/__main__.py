@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(args)
     except KeyboardInterrupt as exc:
-        print(f"error: interrupted; {_INTERRUPTED[args.command]}", file=sys.stderr)
+        print(f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     except ReportingError as exc:
         print(str(exc), file=sys.stderr)
