@@ -379,3 +379,41 @@ def test_export_interrupted_mid_write_leaves_the_old_csvs_and_nothing_else(
     )
     assert (run.returncode, run.stderr) == (exit_code, "error: interrupted; no CSV was changed\n"), run
     _assert_untouched(out_dir, before)
+
+
+def test_last_build_tells_running_from_interrupted(tmp_path: Path) -> None:
+    db_path = tmp_path / "genesys.duckdb"
+    assert last_build(db_path) is None  # no file (and none created)
+    assert not db_path.exists()
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema genesys_build")
+    assert last_build(db_path) is None  # no build log yet
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "create table genesys_build.build_runs (invocation_id varchar, command varchar, status varchar,"
+            " started_at timestamptz, finished_at timestamptz, report_timezone varchar, report_start date,"
+            " report_end date, sl_formula varchar, builder_pid integer, marts varchar[], message varchar)"
+        )
+        con.execute(
+            "insert into genesys_build.build_runs values"
+            " ('a', 'build', 'success', now() - interval 2 hour, now(), 'UTC', null, null, 'genesys', 1, [],"
+            " null),"
+            f" ('b', 'build', 'running', now() - interval 1 hour, null, 'Europe/Paris', '2026-03-01',"
+            f" '2026-03-03', 'genesys', {int(dead.stdout)}, null, null)"
+        )
+    record = last_build(db_path)
+    assert record is not None and record.status == "interrupted" and record.marts == ()
+    assert (record.report_timezone, str(record.report_start), str(record.report_end)) == (
+        "Europe/Paris",
+        "2026-03-01",
+        "2026-03-03",
+    )
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            f"update genesys_build.build_runs set builder_pid = {os.getpid()} where invocation_id = 'b'"
+        )
+    record = last_build(db_path)
+    assert record is not None and record.status == "running"  # this very process is the builder
