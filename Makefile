@@ -19,9 +19,21 @@ export DO_NOT_TRACK := 1
 export DBT_PROFILES_DIR := $(CURDIR)
 export GENESYS_DUCKDB_PATH ?= $(CURDIR)/genesys.duckdb
 
+# User variables reach the programs through the environment, never through a shell command line: each is
+# taken literally ($(value): make does not expand `$(...)` in it), exported, and quoted as "$$VAR" in the
+# recipes, so `START="x'; touch y; echo '"` is an argument the CLI rejects, not a command. Quotes have no
+# meaning here, so a value holding one is refused before anything runs (exit 2, one line).
+USER_VARS := START END REPORT_TZ LOAD_ARGS BUILD_ARGS SIM_ARGS PYTEST_ARGS Q
+$(foreach v,$(USER_VARS),$(eval override $(v) := $$(value $(v))))
+export $(USER_VARS)
+QUOTE_CHARS := ' " `
+$(foreach v,$(filter-out Q,$(USER_VARS)),$(foreach c,$(QUOTE_CHARS),$(if $(findstring $(c),$(value $(v))),\
+  $(error error: $(v) holds a quote ($(c)); give the value without quotes, e.g. START=2026-11-20 REPORT_TZ=America/New_York))))
+
 # Optional arguments, passed through only when given: START=YYYY-MM-DD END=YYYY-MM-DD REPORT_TZ=Area/City.
-DATE_ARGS = $(if $(START),--start '$(START)') $(if $(END),--end '$(END)') $(if $(REPORT_TZ),--report-tz '$(REPORT_TZ)')
-export Q
+# *_ARGS are split on blanks only (no globbing, no quote removal, no expansion).
+DATE_ARGS = $${START:+--start "$$START"} $${END:+--end "$$END"} $${REPORT_TZ:+--report-tz "$$REPORT_TZ"}
+SPLIT_ARGS = read -ra extra <<< "$${$(1):-}"
 
 .PHONY: help test lint load build export sql sim bench clean distclean lock
 
@@ -37,24 +49,25 @@ $(BOOTSTRAPPED): $(LOCK)
 	@touch $@
 
 load: $(BOOTSTRAPPED) ## Load queue buckets into DuckDB (simulator when no credentials are set).
-	$(PY) -m loader $(DATE_ARGS) $(LOAD_ARGS)
+	@$(call SPLIT_ARGS,LOAD_ARGS); $(PY) -m loader $(DATE_ARGS) "$${extra[@]}"
 
 build: $(BOOTSTRAPPED) ## dbt build (seeds, models, all tests), then print the period's compliance table.
-	$(PY) -m reporting build $(DATE_ARGS) $(BUILD_ARGS)
+	@$(call SPLIT_ARGS,BUILD_ARGS); $(PY) -m reporting build $(DATE_ARGS) "$${extra[@]}"
 
 export: $(BOOTSTRAPPED) ## Write one CSV per mart into exports/.
-	$(PY) -m reporting export $(DATE_ARGS) $(BUILD_ARGS)
+	@$(call SPLIT_ARGS,BUILD_ARGS); $(PY) -m reporting export $(DATE_ARGS) "$${extra[@]}"
 
-sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database; Q="select ..." runs one query.
-	@test -f "$(GENESYS_DUCKDB_PATH)" || { echo "error: $(GENESYS_DUCKDB_PATH) does not exist; run 'make load && make build' first." >&2; exit 2; }
-	@if [ -n "$${Q:-}" ]; then $(VENV)/bin/duckdb -readonly -box "$(GENESYS_DUCKDB_PATH)" -c "$$Q"; else $(VENV)/bin/duckdb -readonly "$(GENESYS_DUCKDB_PATH)"; fi
+sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database (warns when the last build failed); Q="select ..." runs one query.
+	@test -f "$$GENESYS_DUCKDB_PATH" || { echo "error: $$GENESYS_DUCKDB_PATH does not exist; run 'make load && make build' first." >&2; exit 2; }
+	@$(PY) -m reporting.build_state
+	@if [ -n "$${Q:-}" ]; then $(VENV)/bin/duckdb -readonly -box "$$GENESYS_DUCKDB_PATH" -c "$$Q"; else $(VENV)/bin/duckdb -readonly "$$GENESYS_DUCKDB_PATH"; fi
 
 sim: $(BOOTSTRAPPED) ## Run the Genesys Cloud API simulator as a standalone server (SIM_ARGS="--port 8080").
-	$(PY) -m simulator $(SIM_ARGS)
+	@$(call SPLIT_ARGS,SIM_ARGS); $(PY) -m simulator "$${extra[@]}"
 
 test: $(BOOTSTRAPPED) ## Everything CI runs: lint and the whole test suite.
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(call SPLIT_ARGS,PYTEST_ARGS); $(PY) -m pytest "$${extra[@]}"
 
 lint: $(BOOTSTRAPPED) ## Ruff (Python) and SQLFluff (dbt SQL).
 	$(VENV)/bin/ruff check .
@@ -66,7 +79,7 @@ bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchm
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.
 	rm -rf target logs exports dbt_packages .pytest_cache .dlt_pipelines
-	rm -f genesys.duckdb genesys.duckdb.wal
+	rm -f genesys.duckdb genesys.duckdb.wal genesys.duckdb.lock
 
 distclean: clean ## Also remove the virtualenv.
 	rm -rf $(VENV)

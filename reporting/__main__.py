@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
-from common.errors import ConfigError
+from common.dblock import database_lock
+from common.errors import AppError
 from common.names import duckdb_path
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
@@ -41,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Targets seed: GENESYS_TARGETS_CSV=/path/to/targets.csv (columns queue_id,queue_name,"
         "media_type,target_pct; default seeds/queue_sla_targets.csv). It is checked, like the report zone "
         "against the loaded buckets, before dbt writes anything. Exit codes: 0 built, 1 dbt or export "
-        "failed, 2 bad input or no loaded data (nothing written).",
+        "failed, 2 bad input, no loaded data or no successful build (nothing written), 130 interrupted.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("build", parents=[common], help="dbt build, then print the period's compliance table")
@@ -55,29 +59,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; exit 0 on success, 1 when dbt or the export fails, 2 for bad input or missing data."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
-        from reporting.build import build  # imports dbt: only once the input is known to be good
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every `finally` (staged seeds, export folder, lock) runs."""
 
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+_INTERRUPTED = {
+    "build": "the build did not finish; the marts refuse to answer until 'make build' succeeds",
+    "export": "no CSV was changed",
+}
+
+
+def _run(args: argparse.Namespace) -> int:
+    options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
+    from reporting.build import build  # imports dbt: only once the input is known to be good
+
+    db_path = duckdb_path()
+    # one build or export per DuckDB file at a time; a missing file is reported by the command itself
+    with database_lock(db_path) if db_path.is_file() else contextlib.nullcontext():
         if args.command == "build":
             print(build(options, full_refresh=args.full_refresh, verbose=args.verbose))
             return 0
         if not args.no_build:
             build(options, full_refresh=args.full_refresh, verbose=args.verbose)
-        for path in export_marts(duckdb_path(), args.out_dir):
+        for path in export_marts(db_path, args.out_dir):
             print(f"wrote {path}")
         return 0
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; exit 0 on success, 1 when dbt or the export fails, 2 for bad input or missing data,
+    130 when interrupted by Ctrl-C (143 by SIGTERM)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run(args)
+    except KeyboardInterrupt as exc:
+        print(f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except ReportingError as exc:
         print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except AppError as exc:  # ConfigError (exit 2), DatabaseBusyError (exit 1)
+        print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
 
 

@@ -20,8 +20,8 @@ def build(options: ReportOptions, *, full_refresh: bool = False, verbose: bool =
     # Everything that can be refused is refused here, before dbt opens the file for writing.
     check_raw_tables(db_path)
     targets = preflight(db_path, options)
-    with staged_seeds(targets):
-        summary = run_dbt_build(options, full_refresh=full_refresh, verbose=verbose)
-    warned = f", {summary.warned} warnings (see logs/dbt.log)" if summary.warned else ""
+    with staged_seeds(targets, db_path):
+        summary = run_dbt_build(options, db_path, full_refresh=full_refresh, verbose=verbose)
+    warned = f", {summary.warned} warnings (see {summary.log_file})" if summary.warned else ""
     footer = f"dbt build: {summary.passed} nodes passed{warned} in {summary.seconds:.1f} s ({db_path})"
     return f"{compliance_table(db_path, options)}\n{footer}"

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from reporting.build_state import require_success
+from reporting.errors import ReportingError
 from reporting.options import ReportOptions
 
 _MAX_NAME_WIDTH = 60
@@ -20,7 +22,18 @@ def _fmt_met(value: bool | None) -> str:
 
 
 def compliance_table(db_path: Path, options: ReportOptions) -> str:
-    """Render one line per queue and media type: queue, media, SL %, target, met, offered."""
+    """Render one line per queue and media type: queue, media, SL %, target, met, offered.
+
+    Refuses (MissingDataError, exit 2) unless the last recorded build succeeded.
+    """
+    require_success(db_path)
+    try:
+        return _render(db_path, options)
+    except duckdb.Error as exc:
+        raise ReportingError(f"error: cannot read the marts of {db_path} ({exc})") from None
+
+
+def _render(db_path: Path, options: ReportOptions) -> str:
     with duckdb.connect(str(db_path), read_only=True) as con:
         first, last = con.execute(
             "select min(report_date), max(report_date) from main.fct_queue_sla_daily"

@@ -13,9 +13,12 @@ from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 
+from common.dblock import busy_error_from_duckdb
 from common.names import RAW_DATASET, RAW_TABLES
+from reporting.build_state import BUILDER_PID_ENV
 from reporting.errors import MissingDataError, ReportingError
 from reporting.options import PROJECT_DIR, ReportOptions
+from reporting.paths import dbt_log_path, dbt_target_path
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ class BuildSummary:
     warned: int
     skipped: int
     seconds: float
+    log_file: Path
 
 
 def check_raw_tables(db_path: Path) -> None:
@@ -46,6 +50,9 @@ def check_raw_tables(db_path: Path) -> None:
                 ).fetchall()
             }
     except duckdb.Error as exc:
+        busy = busy_error_from_duckdb(exc, db_path)
+        if busy is not None:
+            raise busy from None
         raise MissingDataError(f"error: cannot read {db_path} ({exc}); run 'make load' first") from exc
     if not set(RAW_TABLES) <= found:
         raise MissingDataError(hint)
@@ -70,9 +77,13 @@ def _problem_line(message: str | None) -> str:
 
 
 def run_dbt_build(
-    options: ReportOptions, *, full_refresh: bool = False, verbose: bool = False
+    options: ReportOptions, db_path: Path, *, full_refresh: bool = False, verbose: bool = False
 ) -> BuildSummary:
-    """`dbt build` with the report vars; raise ReportingError naming each failing node when anything fails."""
+    """`dbt build` with the report vars; raise ReportingError naming each failing node when anything fails.
+
+    KeyboardInterrupt (Ctrl-C, or SIGTERM as the CLI maps it) is re-raised once dbt has stopped.
+    """
+    log_path = dbt_log_path(db_path)
     args = [
         "build",
         "--project-dir",
@@ -81,23 +92,43 @@ def run_dbt_build(
         os.environ.get("DBT_PROFILES_DIR") or str(PROJECT_DIR),
         "--vars",
         json.dumps(options.dbt_vars()),
+        # per DuckDB file, so that builds on two files at once never share compiled SQL or artifacts
+        "--target-path",
+        str(dbt_target_path(db_path)),
+        "--log-path",
+        str(log_path),
     ]
     if full_refresh:
         args.append("--full-refresh")
     if not verbose:
-        # the console shows our summary instead; dbt's full log stays in logs/dbt.log
+        # the console shows our summary instead; dbt's full log stays in <log path>/dbt.log
         args += ["--log-level", "none", "--log-level-file", "info"]
     log.info("dbt %s", " ".join(args))
     started = time.monotonic()
+    previous_pid = os.environ.get(BUILDER_PID_ENV)
+    os.environ[BUILDER_PID_ENV] = str(os.getpid())  # recorded in the build log (reporting/build_state.py)
     try:
         outcome = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
+        if previous_pid is None:
+            os.environ.pop(BUILDER_PID_ENV, None)
+        else:
+            os.environ[BUILDER_PID_ENV] = previous_pid
     seconds = time.monotonic() - started
+    if isinstance(outcome.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt from outcome.exception
+    busy = busy_error_from_duckdb(outcome.exception, db_path) if outcome.exception is not None else None
+    if busy is not None:
+        raise busy
     if outcome.exception is not None and outcome.result is None:
         raise ReportingError(f"error: dbt build could not start: {_problem_line(str(outcome.exception))}")
     results = list(getattr(outcome.result, "results", None) or [])
     failed = [r for r in results if str(r.status).lower() in _FAILED]
+    for result in failed:
+        busy = busy_error_from_duckdb(RuntimeError(result.message or ""), db_path)
+        if busy is not None:
+            raise busy
     if failed or not outcome.success:
         problems = [f"{r.node.name}: {_problem_line(r.message)}" for r in failed]
         if len(problems) == 1:
@@ -110,4 +141,5 @@ def run_dbt_build(
         warned=sum(s == "warn" for s in statuses),
         skipped=sum(s == "skipped" for s in statuses),
         seconds=seconds,
+        log_file=log_path / "dbt.log",
     )

@@ -1,20 +1,21 @@
-"""`python -m reporting export`: one CSV per mart in exports/, written to temporary files, then renamed."""
+"""`python -m reporting export`: one CSV per published mart, written into a new folder swapped in whole."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import duckdb
 
+from reporting.build_state import require_success
 from reporting.errors import MissingDataError, ReportingError
 
 log = logging.getLogger(__name__)
 
-MARTS = ("dim_queues", "fct_queue_intervals", "fct_queue_sla_daily", "fct_queue_sla_period")
 DEFAULT_EXPORT_DIR = Path("exports")
 
 
@@ -43,35 +44,86 @@ def _csv_select(con: duckdb.DuckDBPyConnection, mart: str) -> str:
     return f"select {', '.join(parts)} from main.{_quote(mart)} order by all"
 
 
+def _write_csvs(db_path: Path, marts: tuple[str, ...], folder: Path) -> list[Path]:
+    """COPY every mart to <folder>/<mart>.csv through its public (guarded) view."""
+    written = []
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        # timestamptz values are formatted in the session zone: make that UTC
+        con.execute("set TimeZone = 'UTC'")
+        for mart in marts:
+            path = folder / f"{mart}.csv"
+            select = _csv_select(con, mart)
+            quoted_path = str(path).replace("'", "''")
+            con.execute(f"copy ({select}) to '{quoted_path}' (format csv, header)")
+            log.info("wrote %s", path)
+            written.append(path)
+    return written
+
+
+def _folder_mode(out_dir: Path) -> int:
+    """The mode the swapped-in folder gets: the old folder's, else what mkdir would give (0777 - umask)."""
+    if out_dir.is_dir():
+        return out_dir.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _carry_over(old_dir: Path, new_dir: Path) -> None:
+    """Keep files in the old folder that are not ours (a user's notes), hard-linked when possible."""
+    for entry in old_dir.iterdir():
+        target = new_dir / entry.name
+        if target.exists() or not entry.is_file():
+            continue
+        try:
+            os.link(entry, target)
+        except OSError:
+            shutil.copy2(entry, target)
+
+
+def _swap_in(new_dir: Path, out_dir: Path) -> None:
+    """Make new_dir out_dir: the old folder moves aside and comes back if the second rename fails."""
+    if not out_dir.exists():
+        os.rename(new_dir, out_dir)
+        return
+    old_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.old-"))
+    os.rmdir(old_dir)  # only the unique name is wanted: rename() needs the target to be absent or empty
+    os.rename(out_dir, old_dir)
+    try:
+        os.rename(new_dir, out_dir)
+    except BaseException:
+        os.rename(old_dir, out_dir)
+        raise
+    shutil.rmtree(old_dir, ignore_errors=True)
+
+
 def export_marts(db_path: Path, out_dir: Path = DEFAULT_EXPORT_DIR) -> list[Path]:
-    """Write <mart>.csv of every mart into out_dir; on a failure no CSV is replaced or left half-written."""
+    """Write <mart>.csv of every published mart; out_dir's CSVs are replaced all together or not at all.
+
+    The marts are those the last successful build published (one list: the models in models/marts/,
+    recorded by macros/build_state.sql). Refuses (exit 2) unless the last build succeeded. The CSVs are
+    written into a new hidden folder beside out_dir, which then replaces out_dir; on any failure or
+    interrupt (SIGINT, SIGTERM as the CLI maps it) the new folder is removed and out_dir is untouched.
+    """
     if not db_path.is_file():
         raise MissingDataError(f"error: {db_path} does not exist; run 'make load && make build' first")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[Path, Path] = {}
-    complete = False
+    record = require_success(db_path)
+    shown_dir, out_dir = out_dir, out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    new_dir = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.new-"))
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            # timestamptz values are formatted in the session zone: make that UTC
-            con.execute("set TimeZone = 'UTC'")
-            for mart in MARTS:
-                select = _csv_select(con, mart)
-                fd, tmp_name = tempfile.mkstemp(dir=out_dir, prefix=f".{mart}.", suffix=".csv.tmp")
-                os.close(fd)
-                written[out_dir / f"{mart}.csv"] = Path(tmp_name)
-                con.execute(
-                    f"copy ({select}) to '{tmp_name.replace(chr(39), chr(39) * 2)}' (format csv, header)"
-                )
-                log.info("wrote %s", tmp_name)
-        complete = True
-    except duckdb.Error as exc:
-        raise ReportingError(f"error: export failed ({exc}); no CSV was changed") from exc
+        new_dir.chmod(_folder_mode(out_dir))  # mkdtemp makes it private (0700)
+        try:
+            names = [path.name for path in _write_csvs(db_path, record.marts, new_dir)]
+        except duckdb.Error as exc:
+            raise ReportingError(f"error: export failed ({exc}); no CSV was changed") from exc
+        if out_dir.is_dir():
+            _carry_over(out_dir, new_dir)
+        try:
+            _swap_in(new_dir, out_dir)
+        except OSError as exc:
+            raise ReportingError(f"error: export failed ({exc}); no CSV was changed") from exc
     finally:
-        if not complete:
-            for tmp in written.values():
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-    # only now that every file is complete do they replace the previous export
-    for final, tmp in written.items():
-        os.replace(tmp, final)
-    return list(written)
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(new_dir)
+    return [shown_dir / name for name in names]

@@ -13,6 +13,7 @@ from pathlib import Path
 from common.errors import ConfigError
 from common.names import QUEUE_MEDIA_TYPES
 from reporting.options import PROJECT_DIR
+from reporting.paths import staged_seeds_dir
 
 # The user's own targets file; without it, the repo's seeds/queue_sla_targets.csv (header only).
 TARGETS_ENV = "GENESYS_TARGETS_CSV"
@@ -21,7 +22,6 @@ SEEDS_DIR_ENV = "GENESYS_SEEDS_DIR"
 SEED_NAME = "queue_sla_targets"
 DEFAULT_SEEDS_DIR = PROJECT_DIR / "seeds"
 DEFAULT_TARGETS_CSV = DEFAULT_SEEDS_DIR / f"{SEED_NAME}.csv"
-STAGING_PARENT = PROJECT_DIR / "target" / "staged_seeds"
 COLUMNS = ("queue_id", "queue_name", "media_type", "target_pct")
 # The queue media types a target can be configured for (the seed's accepted_values test in seeds/_seeds.yml).
 
@@ -108,7 +108,7 @@ def _environ(name: str, value: str | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def staged_seeds(rows: list[dict[str, str]]) -> Iterator[None]:
+def staged_seeds(rows: list[dict[str, str]], db_path: Path) -> Iterator[None]:
     """Point dbt's seed-paths at the checked rows (and the seed properties) while dbt runs in this process.
 
     dbt loads exactly what read_targets_csv() accepted (trimmed values, no blank lines) under the name the
@@ -116,8 +116,10 @@ def staged_seeds(rows: list[dict[str, str]]) -> Iterator[None]:
     """
     # Inside the project (its git-ignored target/) and given to dbt as a relative path: dbt writes the
     # compiled seed tests under target/compiled/<project>/<seed path>/, which an absolute path would break.
-    # A fixed folder, so builds do not pile up copies under target/run and target/compiled.
-    folder = STAGING_PARENT / "current"
+    # One fixed folder per DuckDB file: builds do not pile up copies under target/run and target/compiled,
+    # and two builds on two files at once never read each other's targets (the database lock serializes
+    # builds on one file).
+    folder = staged_seeds_dir(db_path)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:

@@ -111,7 +111,7 @@ def test_failed_export_leaves_previous_csvs_and_no_partial_file(
         (out_dir / name).write_text("previous export\n")
     db_path = built_project.copy_db(tmp_path)
     with duckdb.connect(str(db_path)) as con:
-        con.execute("drop table fct_queue_sla_period")  # the last mart to export
+        con.execute("drop view fct_queue_sla_period")  # the last mart to export (public marts are views)
     run = run_reporting(["export", "--no-build", "--out-dir", str(out_dir)], db_path, tmp_path)
     assert run.returncode == 2
     assert (

@@ -219,19 +219,18 @@ CASES = [
 
 
 def snapshot(db_path: Path) -> dict:
-    """Whether the file exists, its bytes' hash and {schema.table: row count} of every table in it."""
+    """Whether the file exists, its bytes' hash and {schema.table: row count} of every table and view in it
+    (the public marts are views over genesys_build: README "Query and export")."""
     if not db_path.exists():
         return {"exists": False}
     counts = {}
     with duckdb.connect(str(db_path), read_only=True) as con:
         tables = con.execute(
-            "select table_schema, table_name, table_type from information_schema.tables order by all"
+            "select table_schema, table_name from information_schema.tables order by all"
         ).fetchall()
-        for schema, table, kind in tables:
+        for schema, table in tables:
             name = f'"{schema}"."{table}"'
-            counts[f"{schema}.{table}"] = (
-                con.execute(f"select count(*) from {name}").fetchone()[0] if kind == "BASE TABLE" else kind
-            )
+            counts[f"{schema}.{table}"] = con.execute(f"select count(*) from {name}").fetchone()[0]
     return {"exists": True, "tables": counts}
 
 
