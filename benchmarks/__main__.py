@@ -148,6 +148,8 @@ def build_rows(
             "-",
         )
     )
+    for row in rows:  # partial figures, should a long run be stopped before the larger scale ends
+        print(" | ".join(row), flush=True)
     scaled = bench_build_scaled(workdir, queues=queues * scale_factor, days=days)
     growth = scaled["full"].seconds / now["full"].seconds
     rows.append(

@@ -47,25 +47,33 @@ bucket_days as (
         sum(intervals.sl_numerator) as sl_numerator,
         sum(intervals.sl_denominator) as sl_denominator
     from intervals
-    inner join touched_days
+    semi join touched_days
         on
             intervals.org_id = touched_days.org_id
             and intervals.queue_id = touched_days.queue_id
             and intervals.media_type = touched_days.media_type
             and intervals.report_date = touched_days.report_date
-    inner join queues
-        on
-            intervals.org_id = queues.org_id
-            and intervals.queue_id = queues.queue_id
     where
         not intervals.is_removed
         and {{ report_date_filter('intervals.report_date') }}
-        and ({{ include_deleted_queues() }} or not queues.is_deleted)
     group by
         intervals.org_id,
         intervals.queue_id,
         intervals.media_type,
         intervals.report_date
+
+),
+
+-- the queues the mart keeps, joined per day rather than per bucket
+bucket_days_kept as (
+
+    select bucket_days.*
+    from bucket_days
+    inner join queues
+        on
+            bucket_days.org_id = queues.org_id
+            and bucket_days.queue_id = queues.queue_id
+    where {{ include_deleted_queues() }} or not queues.is_deleted
 
 ),
 
@@ -85,29 +93,29 @@ days_in_scope as (
 compared as (
 
     select
-        bucket_days.org_id,
-        bucket_days.queue_id,
-        bucket_days.media_type,
-        bucket_days.report_date,
-        bucket_days.offered as bucket_offered,
+        bucket_days_kept.org_id,
+        bucket_days_kept.queue_id,
+        bucket_days_kept.media_type,
+        bucket_days_kept.report_date,
+        bucket_days_kept.offered as bucket_offered,
         days_in_scope.offered as daily_offered,
-        bucket_days.sl_numerator as bucket_sl_numerator,
+        bucket_days_kept.sl_numerator as bucket_sl_numerator,
         days_in_scope.sl_numerator as daily_sl_numerator,
-        bucket_days.sl_denominator as bucket_sl_denominator,
+        bucket_days_kept.sl_denominator as bucket_sl_denominator,
         days_in_scope.sl_denominator as daily_sl_denominator
-    from bucket_days
+    from bucket_days_kept
     full outer join days_in_scope
         on
-            bucket_days.org_id = days_in_scope.org_id
-            and bucket_days.queue_id = days_in_scope.queue_id
-            and bucket_days.media_type = days_in_scope.media_type
-            and bucket_days.report_date = days_in_scope.report_date
+            bucket_days_kept.org_id = days_in_scope.org_id
+            and bucket_days_kept.queue_id = days_in_scope.queue_id
+            and bucket_days_kept.media_type = days_in_scope.media_type
+            and bucket_days_kept.report_date = days_in_scope.report_date
     where
-        bucket_days.offered is distinct from days_in_scope.offered
-        or bucket_days.answered is distinct from days_in_scope.answered
-        or bucket_days.handled is distinct from days_in_scope.handled
-        or bucket_days.sl_numerator is distinct from days_in_scope.sl_numerator
-        or bucket_days.sl_denominator is distinct from days_in_scope.sl_denominator
+        bucket_days_kept.offered is distinct from days_in_scope.offered
+        or bucket_days_kept.answered is distinct from days_in_scope.answered
+        or bucket_days_kept.handled is distinct from days_in_scope.handled
+        or bucket_days_kept.sl_numerator is distinct from days_in_scope.sl_numerator
+        or bucket_days_kept.sl_denominator is distinct from days_in_scope.sl_denominator
 
 )
 

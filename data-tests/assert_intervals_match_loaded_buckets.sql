@@ -1,7 +1,10 @@
 -- int_queue_intervals_localized holds exactly the loaded buckets: none missing, none left over from an older
 -- load (e.g. :30 buckets after a reload at PT1H), and each with the loaded counts. Returns the mismatches.
--- Buckets are compared where the latest build wrote them (every bucket after a full build; after an
--- incremental one, those it rebuilt or removed), and the live row count is compared whole.
+-- Scope: the buckets the latest build processed (every bucket after a full build): raw rows loaded after what
+-- the older stored rows had seen, against the live rows the build wrote. Compared per org, queue and media by
+-- count and a fingerprint (sum of row hashes): a streaming aggregate, where a bucket-by-bucket join of
+-- millions of rows would cost more than the build itself. Tombstones must not be loaded, and the live row
+-- count must equal the loaded one over the whole table.
 with
 
 loaded as (
@@ -16,90 +19,148 @@ stored as (
 
 ),
 
-rebuilt as (
+latest_build as (
+
+    select max(stored.built_at) as built_at from stored
+
+),
+
+-- the newest load the rows kept from older builds had seen: the latest build processed everything after it
+kept_watermark as (
+
+    select coalesce(max(stored.loaded_at), cast('-infinity' as timestamptz)) as loaded_at
+    from stored
+    where stored.built_at < (select latest_build.built_at from latest_build)
+
+),
+
+loaded_fingerprints as (
+
+    select
+        loaded.org_id,
+        loaded.queue_id,
+        loaded.media_type,
+        count(*) as n_buckets,
+        sum(
+            hash(
+                loaded.interval_start, loaded.interval_end, loaded.offered_count, loaded.answered_count,
+                loaded.abandoned_count, loaded.handled_count, loaded.loaded_at
+            )
+        ) as fingerprint
+    from loaded
+    where loaded.loaded_at > (select kept_watermark.loaded_at from kept_watermark)
+    group by
+        loaded.org_id,
+        loaded.queue_id,
+        loaded.media_type
+
+),
+
+rebuilt_fingerprints as (
+
+    select
+        stored.org_id,
+        stored.queue_id,
+        stored.media_type,
+        count(*) as n_buckets,
+        sum(
+            hash(
+                stored.interval_start, stored.interval_end, stored.offered, stored.answered,
+                stored.abandoned, stored.handled, stored.loaded_at
+            )
+        ) as fingerprint
+    from stored
+    where
+        stored.built_at = (select latest_build.built_at from latest_build)
+        and not stored.is_removed
+    group by
+        stored.org_id,
+        stored.queue_id,
+        stored.media_type
+
+),
+
+fingerprints_compared as (
+
+    select
+        coalesce(loaded_fingerprints.org_id, rebuilt_fingerprints.org_id) as org_id,
+        coalesce(loaded_fingerprints.queue_id, rebuilt_fingerprints.queue_id) as queue_id,
+        coalesce(loaded_fingerprints.media_type, rebuilt_fingerprints.media_type) as media_type,
+        'buckets processed by the latest build differ from the loaded ones' as problem,
+        loaded_fingerprints.n_buckets as loaded_buckets,
+        rebuilt_fingerprints.n_buckets as stored_buckets
+    from loaded_fingerprints
+    full outer join rebuilt_fingerprints
+        on
+            loaded_fingerprints.org_id = rebuilt_fingerprints.org_id
+            and loaded_fingerprints.queue_id = rebuilt_fingerprints.queue_id
+            and loaded_fingerprints.media_type = rebuilt_fingerprints.media_type
+    where
+        loaded_fingerprints.n_buckets is distinct from rebuilt_fingerprints.n_buckets
+        or loaded_fingerprints.fingerprint is distinct from rebuilt_fingerprints.fingerprint
+
+),
+
+tombstones as (
 
     select *
     from stored
-    where built_at = (select max(latest.built_at) from stored as latest)
+    where is_removed
 
 ),
 
--- raw rows of the rebuilt keys, plus raw rows newer than anything stored (which the build should have taken)
-loaded_in_scope as (
-
-    select loaded.*
-    from loaded
-    where
-        exists (
-            select 1
-            from rebuilt
-            where
-                rebuilt.org_id = loaded.org_id
-                and rebuilt.queue_id = loaded.queue_id
-                and rebuilt.media_type = loaded.media_type
-                and rebuilt.interval_start = loaded.interval_start
-        )
-        or loaded.loaded_at > (select max(stored.loaded_at) from stored)
-
-),
-
-compared as (
+-- few tombstones, so this join is built on them
+tombstones_still_loaded as (
 
     select
-        coalesce(loaded_in_scope.org_id, rebuilt.org_id) as org_id,
-        coalesce(loaded_in_scope.queue_id, rebuilt.queue_id) as queue_id,
-        coalesce(loaded_in_scope.media_type, rebuilt.media_type) as media_type,
-        coalesce(loaded_in_scope.interval_start, rebuilt.interval_start) as interval_start,
-        loaded_in_scope.offered_count as loaded_offered,
-        rebuilt.offered as stored_offered,
-        rebuilt.is_removed
-    from loaded_in_scope
-    full outer join rebuilt
+        tombstones.org_id,
+        tombstones.queue_id,
+        tombstones.media_type,
+        'a removed bucket is loaded' as problem,
+        1 as loaded_buckets,
+        0 as stored_buckets
+    from tombstones
+    inner join loaded
         on
-            loaded_in_scope.org_id = rebuilt.org_id
-            and loaded_in_scope.queue_id = rebuilt.queue_id
-            and loaded_in_scope.media_type = rebuilt.media_type
-            and loaded_in_scope.interval_start = rebuilt.interval_start
-    where
-        -- loaded but not taken; a tombstone of a loaded bucket; a live bucket not loaded or with other counts
-        rebuilt.queue_id is null
-        or (rebuilt.is_removed and loaded_in_scope.queue_id is not null)
-        or (
-            not rebuilt.is_removed
-            and (
-                loaded_in_scope.queue_id is null
-                or loaded_in_scope.offered_count is distinct from rebuilt.offered
-                or loaded_in_scope.answered_count is distinct from rebuilt.answered
-                or loaded_in_scope.abandoned_count is distinct from rebuilt.abandoned
-                or loaded_in_scope.interval_end is distinct from rebuilt.interval_end
-                or loaded_in_scope.loaded_at is distinct from rebuilt.loaded_at
-            )
-        )
+            tombstones.org_id = loaded.org_id
+            and tombstones.queue_id = loaded.queue_id
+            and tombstones.media_type = loaded.media_type
+            and tombstones.interval_start = loaded.interval_start
+
 ),
 
--- whole-table: as many live buckets as loaded ones (a kept bucket the loader removed, or a loaded one never
--- taken, shows here even outside the rebuilt rows)
+loaded_count as (
+
+    select count(*) as n_buckets from loaded
+
+),
+
+live_count as (
+
+    select count(*) as n_buckets
+    from stored
+    where not is_removed
+
+),
+
+-- whole table: as many live buckets as loaded ones (a kept bucket the loader removed shows here)
 counted as (
 
     select
         null as org_id,
         null as queue_id,
         null as media_type,
-        null as interval_start,
-        (select count(*) from loaded) as loaded_offered,
-        (
-            select count(*) from stored
-            where not stored.is_removed
-        ) as stored_offered,
-        null as is_removed
-    where (
-        select count(*) from loaded) <> (
-        select count(*) from stored
-        where not stored.is_removed
-    )
+        'live buckets and loaded buckets differ in number' as problem,
+        loaded_count.n_buckets as loaded_buckets,
+        live_count.n_buckets as stored_buckets
+    from loaded_count
+    cross join live_count
+    where loaded_count.n_buckets <> live_count.n_buckets
 
 )
 
-select * from compared
+select * from fingerprints_compared
+union all
+select * from tombstones_still_loaded
 union all
 select * from counted

@@ -17,35 +17,40 @@ intervals as (
 
 ),
 
--- the local days holding a bucket the upstream model rebuilt (or removed) since this model last ran
-touched_days as (
+{%- if is_incremental() %}
 
-    select distinct
-        org_id,
-        queue_id,
-        media_type,
-        report_date
-    from intervals
-    {%- if is_incremental() %}
+    -- the local days holding a bucket the upstream model rebuilt (or removed) since this model last ran
+    touched_days as (
+
+        select distinct
+            org_id,
+            queue_id,
+            media_type,
+            report_date
+        from intervals
         where
             built_at > (
                 select coalesce(max(previous_build.source_built_at), cast('-infinity' as timestamptz))
                 from {{ this }} as previous_build
             )
-    {%- endif %}
 
-),
+    ),
+
+{%- endif %}
 
 live_intervals as (
 
     select intervals.*
-    from intervals
+    from
+        intervals
+    {%- if is_incremental() %}
     inner join touched_days
         on
             intervals.org_id = touched_days.org_id
             and intervals.queue_id = touched_days.queue_id
             and intervals.media_type = touched_days.media_type
             and intervals.report_date = touched_days.report_date
+    {%- endif %}
     where not intervals.is_removed
 
 ),
@@ -64,9 +69,10 @@ days_summed as (
             where live_intervals.api_target_pct is not null
         ) as api_target_pct,
         -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
-        -- target from this list, so a changed target never needs the buckets again
-        list(live_intervals.service_level_pct order by live_intervals.interval_start) filter (
-            where live_intervals.service_level_pct is not null
+        -- target from this list, so a changed target never needs the buckets again (sorted per day: an ordered
+        -- aggregate would buffer every bucket of the table on a full build)
+        list_sort(
+            list(live_intervals.service_level_pct) filter (where live_intervals.service_level_pct is not null)
         ) as bucket_service_level_pcts
     from live_intervals
     group by
@@ -77,40 +83,65 @@ days_summed as (
 
 ),
 
--- a touched day whose buckets were all removed gets a row with bucket_count 0: delete+insert then replaces
--- the stored day, and the post-hook drops the empty row
+{%- if is_incremental() %}
+
+    -- a touched day whose buckets were all removed gets a row with bucket_count 0: delete+insert then
+    -- replaces the stored day, and the post-hook drops the empty row
+    days_of_touched as (
+
+        select
+            touched_days.org_id,
+            touched_days.queue_id,
+            touched_days.media_type,
+            touched_days.report_date,
+            days_summed.* exclude (org_id, queue_id, media_type, report_date)  -- noqa: RF02
+        from touched_days
+        left join days_summed
+            on
+                touched_days.org_id = days_summed.org_id
+                and touched_days.queue_id = days_summed.queue_id
+                and touched_days.media_type = days_summed.media_type
+                and touched_days.report_date = days_summed.report_date
+
+    ),
+
+{%- else %}
+
+    -- a full build sums every day: no list of touched days to join
+    days_of_touched as (
+
+        select * from days_summed
+
+    ),
+
+{%- endif %}
+
 final as (
 
     select
-        touched_days.org_id,
-        touched_days.queue_id,
-        touched_days.media_type,
-        touched_days.report_date,
+        org_id,
+        queue_id,
+        media_type,
+        report_date,
         '{{ report_timezone() }}' as report_timezone,
         '{{ sl_formula() }}' as sl_formula,
-        coalesce(days_summed.bucket_count, 0) as bucket_count,
-        coalesce(days_summed.offered, 0) as offered,
-        coalesce(days_summed.answered, 0) as answered,
-        coalesce(days_summed.abandoned, 0) as abandoned,
-        coalesce(days_summed.short_abandoned, 0) as short_abandoned,
-        coalesce(days_summed.flow_outs, 0) as flow_outs,
-        coalesce(days_summed.handled, 0) as handled,
-        coalesce(days_summed.sl_numerator, 0) as sl_numerator,
-        coalesce(days_summed.sl_denominator, 0) as sl_denominator,
-        coalesce(days_summed.answered_ms_sum, 0) as answered_ms_sum,
-        coalesce(days_summed.handle_ms_sum, 0) as handle_ms_sum,
-        days_summed.api_target_pct,
-        coalesce(days_summed.bucket_service_level_pcts, []) as bucket_service_level_pcts,
+        coalesce(bucket_count, 0) as bucket_count,
+        coalesce(offered, 0) as offered,
+        coalesce(answered, 0) as answered,
+        coalesce(abandoned, 0) as abandoned,
+        coalesce(short_abandoned, 0) as short_abandoned,
+        coalesce(flow_outs, 0) as flow_outs,
+        coalesce(handled, 0) as handled,
+        coalesce(sl_numerator, 0) as sl_numerator,
+        coalesce(sl_denominator, 0) as sl_denominator,
+        coalesce(answered_ms_sum, 0) as answered_ms_sum,
+        coalesce(handle_ms_sum, 0) as handle_ms_sum,
+        api_target_pct,
+        coalesce(bucket_service_level_pcts, []) as bucket_service_level_pcts,
         -- watermark: the newest upstream build this row has seen
         (select max(intervals.built_at) from intervals) as source_built_at,
         {{ build_started_at() }} as built_at
-    from touched_days
-    left join days_summed
-        on
-            touched_days.org_id = days_summed.org_id
-            and touched_days.queue_id = days_summed.queue_id
-            and touched_days.media_type = days_summed.media_type
-            and touched_days.report_date = days_summed.report_date
+    from days_of_touched
 
 )
 

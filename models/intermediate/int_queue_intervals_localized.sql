@@ -131,6 +131,46 @@ upserted as (
 
 {%- if is_incremental() %}
 
+    -- where removed buckets can be: the loader deletes buckets only where it re-pulls, i.e. from the earliest
+    -- changed bucket on. Before it, equal row counts prove nothing was removed; otherwise (or with no change
+    -- at all but fewer rows) every stored bucket is checked. Keeps the anti-join to a few days, not millions.
+    removal_scope as (
+
+        select
+            case
+                when
+                    (
+                        select count(*)
+                        from {{ this }} as kept
+                        where not kept.is_removed and kept.interval_start < earliest_change.interval_start
+                    )
+                    = (
+                        select count(*)
+                        from intervals
+                        where intervals.interval_start < earliest_change.interval_start
+                    )
+                    then earliest_change.interval_start
+                else cast('-infinity' as timestamptz)
+            end as scope_start
+        from (
+            select coalesce(min(changed_intervals.interval_start), cast('infinity' as timestamptz)) as interval_start
+            from changed_intervals
+        ) as earliest_change
+
+    ),
+
+    intervals_in_scope as (
+
+        select
+            intervals.org_id,
+            intervals.queue_id,
+            intervals.media_type,
+            intervals.interval_start
+        from intervals
+        where intervals.interval_start >= (select removal_scope.scope_start from removal_scope)
+
+    ),
+
     -- buckets the loader removed (a re-pulled window that no longer returns them, or a reload at another
     -- granularity) stay as tombstones: the day model downstream learns from them which days to re-sum
     removed as (
@@ -168,14 +208,15 @@ upserted as (
         from {{ this }} as kept
         where
             not kept.is_removed
+            and kept.interval_start >= (select removal_scope.scope_start from removal_scope)
             and not exists (
                 select 1
-                from intervals
+                from intervals_in_scope
                 where
-                    intervals.org_id = kept.org_id
-                    and intervals.queue_id = kept.queue_id
-                    and intervals.media_type = kept.media_type
-                    and intervals.interval_start = kept.interval_start
+                    intervals_in_scope.org_id = kept.org_id
+                    and intervals_in_scope.queue_id = kept.queue_id
+                    and intervals_in_scope.media_type = kept.media_type
+                    and intervals_in_scope.interval_start = kept.interval_start
             )
 
     ),
