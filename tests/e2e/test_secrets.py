@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from dlt.pipeline.state_sync import decompress_state
 
+from reporting.paths import database_key
 from simulator import Simulator, SimulatorConfig, run_simulator
 from tests.e2e.conftest import REPO_ROOT, SIM_CLOCK, Workspace, make_workspace, ok
 
@@ -114,7 +115,7 @@ def test_secret_and_tokens_absent_from_files(run) -> None:
 def test_secret_and_tokens_absent_from_logs_and_dbt_artifacts(run) -> None:
     ws, sim, _results = run
     secrets = needles(ws, sim)
-    dbt_log = REPO_ROOT / "logs" / "dbt.log"
+    dbt_log = REPO_ROOT / "logs" / database_key(ws.db_path) / "dbt.log"  # one log folder per DuckDB file
     assert dbt_log.is_file()
     places = [REPO_ROOT / "logs", REPO_ROOT / "target", Path.home() / ".dlt", REPO_ROOT / ".dlt"]
     for place in places:
