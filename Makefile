@@ -23,7 +23,7 @@ export GENESYS_DUCKDB_PATH ?= $(CURDIR)/genesys.duckdb
 DATE_ARGS = $(if $(START),--start '$(START)') $(if $(END),--end '$(END)') $(if $(REPORT_TZ),--report-tz '$(REPORT_TZ)')
 export Q
 
-.PHONY: help test lint load build export sql sim bench clean distclean lock
+.PHONY: help test lint load build export report sql sim bench clean distclean lock
 
 help: ## List the targets.
 	@echo "Genesys Cloud queue SLA reporting. Usage: make <target> [START=YYYY-MM-DD] [END=YYYY-MM-DD] [REPORT_TZ=Area/City]"
@@ -45,6 +45,9 @@ build: $(BOOTSTRAPPED) ## dbt build (seeds, models, all tests), then print the p
 export: $(BOOTSTRAPPED) ## Write one CSV per mart into exports/.
 	$(PY) -m reporting export $(DATE_ARGS) $(BUILD_ARGS)
 
+report: $(BOOTSTRAPPED) ## Build if needed, then write the offline HTML report reports/service-level.html.
+	$(PY) -m reporting report $(DATE_ARGS) $(BUILD_ARGS)
+
 sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database; Q="select ..." runs one query.
 	@test -f "$(GENESYS_DUCKDB_PATH)" || { echo "error: $(GENESYS_DUCKDB_PATH) does not exist; run 'make load && make build' first." >&2; exit 2; }
 	@if [ -n "$${Q:-}" ]; then $(VENV)/bin/duckdb -readonly -box "$(GENESYS_DUCKDB_PATH)" -c "$$Q"; else $(VENV)/bin/duckdb -readonly "$(GENESYS_DUCKDB_PATH)"; fi
@@ -65,7 +68,7 @@ bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchm
 	$(PY) -m benchmarks
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.
-	rm -rf target logs exports dbt_packages .pytest_cache .dlt_pipelines
+	rm -rf target logs exports reports dbt_packages .pytest_cache .dlt_pipelines
 	rm -f genesys.duckdb genesys.duckdb.wal
 
 distclean: clean ## Also remove the virtualenv.

@@ -1,4 +1,4 @@
-"""`python -m reporting build|export`: the command line behind `make build` and `make export`."""
+"""`python -m reporting build|export|report`: the command line behind `make build`, `export`, `report`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from common.names import duckdb_path
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
 from reporting.options import EXTRA_VARS, build_options
+from reporting.report import DEFAULT_REPORT_PATH, make_report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--no-build", action="store_true", help="export the marts as last built, without running dbt"
     )
+    report = commands.add_parser(
+        "report", parents=[common], help="build if needed, then write reports/service-level.html (offline)"
+    )
+    report.add_argument("--out", type=Path, default=DEFAULT_REPORT_PATH, help="path of the HTML report")
+    report.add_argument(
+        "--no-build", action="store_true", help="report the marts as last built, without running dbt"
+    )
     return parser
 
 
@@ -65,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
         from reporting.build import build  # imports dbt: only once the input is known to be good
 
+        if args.command == "report":
+            build_first = False if args.no_build else None  # None: decided by reporting.report.needs_build
+            path = make_report(
+                duckdb_path(),
+                options,
+                args.out,
+                build=build_first,
+                full_refresh=args.full_refresh,
+                verbose=args.verbose,
+            )
+            print(path)
+            return 0
         if args.command == "build":
             print(build(options, full_refresh=args.full_refresh, verbose=args.verbose))
             return 0
