@@ -20,6 +20,7 @@ import requests
 
 from benchmarks.harness import REPO_ROOT, base_env, python_module, run_measured, simulator_process
 from benchmarks.naive_rollup import naive_daily_rollup
+from benchmarks.report import report_row
 from benchmarks.synthetic_raw import create_synthetic_raw
 from loader.aggregates import METRICS
 from simulator import SimulatorConfig
@@ -214,6 +215,7 @@ def main() -> None:
                 "-",
             )
         )
+        rows.append(report_row(workdir, queues=q500, days=d365))
 
     header = ("Benchmark", "Measured", "Target", "")
     table = [header, ("---",) * 4, *rows]

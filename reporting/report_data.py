@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -100,11 +99,12 @@ class ReportData:
     summary: Summary | None
     queues: list[QueueRow]
     worst: list[WorstInterval]
-    # chart data, keyed by QueueRow.key: daily series and weekday x time-of-day profile
+    # chart data keyed by QueueRow.key, each value a JSON object of arrays: daily series aligned on `dates`,
+    # weekday x time-of-day grids aligned on `times`
     dates: list[str] = field(default_factory=list)
-    daily: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    daily: dict[str, str] = field(default_factory=dict)
     times: list[str] = field(default_factory=list)
-    profile: dict[str, list[list[Any]]] = field(default_factory=dict)
+    profile: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -147,13 +147,15 @@ def read_report_data(db_path: Path, options: ReportOptions) -> ReportData:
     with duckdb.connect(str(db_path), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         _check_marts(con, db_path)
-        built_tz, sl_formula, bucket_seconds, last_end = con.execute(
+        # settings are the same on every row (the mart is rebuilt when they change): read them off one row
+        built_tz, sl_formula, bucket_seconds = con.execute(
             """
-            select any_value(report_timezone), any_value(sl_formula),
-                   min(epoch(interval_end) - epoch(interval_start)), max(interval_end)
+            select report_timezone, sl_formula, epoch(interval_end) - epoch(interval_start)
             from main.fct_queue_intervals
+            limit 1
             """
-        ).fetchone()
+        ).fetchone() or (None, None, None)
+        (last_end,) = con.execute("select max(interval_end) from main.fct_queue_intervals").fetchone()
         report_tz = built_tz or options.report_tz
         first_day, last_day = con.execute(
             "select min(report_date), max(report_date) from main.fct_queue_sla_daily"
@@ -221,21 +223,40 @@ def _summary(con: duckdb.DuckDBPyConnection) -> Summary:
 
 
 def _worst_intervals(con: duckdb.DuckDBPyConnection, report_tz: str) -> list[WorstInterval]:
-    # The daily mart holds exactly the days and queues of the report (period, deleted-queue rule) and each
-    # day's target: joining it scopes the buckets and gives the target the bucket was judged by.
+    # Buckets of the report: the period mart's queue x media pairs (period and deleted-queue rule applied)
+    # within the daily mart's dates. The ten lowest are picked first (a top-N over millions of buckets),
+    # then joined to the daily mart for the target each one was judged by.
     rows = con.execute(
         f"""
-        select days.queue_name, intervals.media_type, days.is_deleted,
-               timezone($zone, intervals.interval_start) as local_start,
-               intervals.offered, intervals.sl_denominator, intervals.service_level_pct, days.target_pct
-        from main.fct_queue_intervals as intervals
+        with
+        bounds as (
+            select min(report_date) as first_day, max(report_date) as last_day from main.fct_queue_sla_daily
+        ),
+        worst as (
+            select
+                intervals.org_id, intervals.queue_id, intervals.media_type, intervals.report_date,
+                intervals.interval_start, intervals.offered, intervals.sl_denominator,
+                intervals.service_level_pct
+            from main.fct_queue_intervals as intervals
+            semi join main.fct_queue_sla_period as pairs
+                on intervals.org_id = pairs.org_id and intervals.queue_id = pairs.queue_id
+                and intervals.media_type = pairs.media_type
+            where intervals.sl_denominator >= {MIN_WORST_VOLUME}
+                and intervals.report_date
+                    between (select first_day from bounds) and (select last_day from bounds)
+            order by intervals.service_level_pct, intervals.sl_denominator desc, intervals.interval_start,
+                     intervals.queue_id, intervals.media_type
+            limit {WORST_INTERVALS}
+        )
+        select days.queue_name, worst.media_type, days.is_deleted,
+               timezone($zone, worst.interval_start) as local_start,
+               worst.offered, worst.sl_denominator, worst.service_level_pct, days.target_pct
+        from worst
         inner join main.fct_queue_sla_daily as days
-            on intervals.org_id = days.org_id and intervals.queue_id = days.queue_id
-            and intervals.media_type = days.media_type and intervals.report_date = days.report_date
-        where intervals.sl_denominator >= {MIN_WORST_VOLUME}
-        order by intervals.service_level_pct, intervals.sl_denominator desc, intervals.interval_start,
-                 intervals.queue_id, intervals.media_type
-        limit {WORST_INTERVALS}
+            on worst.org_id = days.org_id and worst.queue_id = days.queue_id
+            and worst.media_type = days.media_type and worst.report_date = days.report_date
+        order by worst.service_level_pct, worst.sl_denominator desc, worst.interval_start,
+                 worst.queue_id, worst.media_type
         """,
         {"zone": report_tz},
     ).fetchall()
@@ -243,40 +264,98 @@ def _worst_intervals(con: duckdb.DuckDBPyConnection, report_tz: str) -> list[Wor
 
 
 def _read_daily(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
-    """Per queue x media: SL, target and offered of every local date of the period (None when absent)."""
+    """Per queue x media: SL, target and offered of every local date of the period (null when absent).
+
+    DuckDB aligns the series on the period's dates and writes their JSON itself: a year of 1000 pairs is
+    365,000 values, which a Python loop would take seconds to reshape.
+    """
+    data.dates = [
+        row[0]
+        for row in con.execute(
+            "select distinct strftime(report_date, '%Y-%m-%d') from main.fct_queue_sla_daily order by 1"
+        ).fetchall()
+    ]
     rows = con.execute(
         """
-        select queue_id, media_type, strftime(report_date, '%Y-%m-%d'), service_level_pct, target_pct, offered
-        from main.fct_queue_sla_daily
-        order by report_date
+        with
+        dates as (select distinct report_date from main.fct_queue_sla_daily),
+        pairs as (select distinct org_id, queue_id, media_type from main.fct_queue_sla_daily),
+        grid as (
+            select pairs.queue_id, pairs.media_type, dates.report_date, days.service_level_pct,
+                   days.target_pct, days.offered
+            from pairs
+            cross join dates
+            left join main.fct_queue_sla_daily as days
+                on pairs.org_id = days.org_id and pairs.queue_id = days.queue_id
+                and pairs.media_type = days.media_type and dates.report_date = days.report_date
+        ),
+        -- one sort per series: the days as structs in date order, then one array per field
+        series as (
+            select queue_id, media_type, list(
+                {'sl': round(service_level_pct, 2), 'target': round(target_pct, 2), 'offered': offered}
+                order by report_date
+            ) as days
+            from grid
+            group by queue_id, media_type
+        )
+        select queue_id, media_type, json_object(
+            'sl', list_transform(days, day -> day.sl),
+            'target', list_transform(days, day -> day.target),
+            'offered', list_transform(days, day -> day.offered)
+        )::varchar
+        from series
         """
     ).fetchall()
-    data.dates = sorted({row[2] for row in rows})
-    index = {day: i for i, day in enumerate(data.dates)}
-    size = len(data.dates)
-    for queue_id, media, day, sl_pct, target_pct, offered in rows:
-        series = data.daily.setdefault(
-            _key(queue_id, media), {"sl": [None] * size, "target": [None] * size, "offered": [None] * size}
-        )
-        i = index[day]
-        series["sl"][i] = _round(sl_pct)
-        series["target"][i] = _round(target_pct)
-        series["offered"][i] = offered
+    data.daily = {_key(queue_id, media): series for queue_id, media, series in rows}
 
 
 def _read_profile(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
-    """Per queue x media: [weekday, time index, SL, offered, intervals, meeting] of each profile slot."""
+    """Per queue x media: weekday x time-of-day grids as JSON, cell (weekday - 1) x len(times) + time."""
+    data.times = [
+        row[0]
+        for row in con.execute(
+            "select distinct left(cast(local_time_of_day as varchar), 5)"
+            " from main.fct_queue_sla_interval_profile order by 1"
+        ).fetchall()
+    ]
     rows = con.execute(
         """
-        select queue_id, media_type, local_weekday, left(cast(local_time_of_day as varchar), 5),
-               service_level_pct, offered, intervals, intervals_meeting_target
-        from main.fct_queue_sla_interval_profile
-        order by local_time_of_day, local_weekday
+        with
+        slots as (
+            select weekdays.local_weekday, times.local_time_of_day
+            from range(1, 8) as weekdays (local_weekday)
+            cross join (select distinct local_time_of_day from main.fct_queue_sla_interval_profile) as times
+        ),
+        pairs as (select distinct org_id, queue_id, media_type from main.fct_queue_sla_interval_profile),
+        grid as (
+            select pairs.queue_id, pairs.media_type, slots.local_weekday, slots.local_time_of_day,
+                   profile.service_level_pct, profile.offered, profile.intervals,
+                   profile.intervals_meeting_target
+            from pairs
+            cross join slots
+            left join main.fct_queue_sla_interval_profile as profile
+                on pairs.org_id = profile.org_id and pairs.queue_id = profile.queue_id
+                and pairs.media_type = profile.media_type and slots.local_weekday = profile.local_weekday
+                and slots.local_time_of_day = profile.local_time_of_day
+        ),
+        series as (
+            select queue_id, media_type, list(
+                {
+                    'sl': round(service_level_pct, 2), 'offered': offered, 'intervals': intervals,
+                    'meeting': intervals_meeting_target
+                }
+                order by local_weekday, local_time_of_day
+            ) as cells
+            from grid
+            group by queue_id, media_type
+        )
+        select queue_id, media_type, json_object(
+            'sl', list_transform(cells, cell -> cell.sl),
+            'offered', list_transform(cells, cell -> cell.offered),
+            'intervals', list_transform(cells, cell -> cell.intervals),
+            'meeting', list_transform(cells, cell -> cell.meeting)
+        )::varchar
+        from series
         """
     ).fetchall()
-    data.times = sorted({row[3] for row in rows})
-    index = {slot: i for i, slot in enumerate(data.times)}
-    for queue_id, media, weekday, slot, sl_pct, offered, intervals, meeting in rows:
-        data.profile.setdefault(_key(queue_id, media), []).append(
-            [weekday, index[slot], _round(sl_pct), offered, intervals, meeting]
-        )
+    data.profile = {_key(queue_id, media): grid for queue_id, media, grid in rows}

@@ -66,18 +66,23 @@
   }
 
   function heatmapSpec(data, key) {
-    var values = (data.profile[key] || []).map(function (slot) {
-      return { day: WEEKDAYS[slot[0] - 1], time: data.times[slot[1]], sl: slot[2], offered: slot[3],
-               intervals: slot[4], meeting: slot[5] };
+    var grid = data.profile[key] || { sl: [], offered: [], intervals: [], meeting: [] };
+    var values = [];
+    grid.offered.forEach(function (offered, cell) {
+      if (offered === null) { return; }
+      var slot = cell % data.times.length;
+      values.push({ day: WEEKDAYS[(cell - slot) / data.times.length], time: data.times[slot], sl: grid.sl[cell],
+                    offered: offered, intervals: grid.intervals[cell], meeting: grid.meeting[cell] });
     });
     var target = data.targets[key];
     return {
       width: "container", height: 200, data: { values: values },
       mark: { type: "rect", tooltip: true },
       encoding: {
-        x: { field: "time", type: "ordinal", sort: data.times, title: "Local time of day",
+        // every time of day and weekday of the period, so that a queue's quiet hours show as gaps
+        x: { field: "time", type: "ordinal", scale: { domain: data.times }, title: "Local time of day",
              axis: { labelAngle: -90 } },
-        y: { field: "day", type: "ordinal", sort: WEEKDAYS, title: null },
+        y: { field: "day", type: "ordinal", scale: { domain: WEEKDAYS }, title: null },
         color: { field: "sl", type: "quantitative", title: "SL %",
                  scale: { scheme: "redyellowgreen", domain: [0, 100], domainMid: target === null ? 80 : target } },
         tooltip: [
