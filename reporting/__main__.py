@@ -71,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
-        from reporting.build import build  # imports dbt: only once the input is known to be good
-
         if args.command == "report":
             build_first = False if args.no_build else None  # None: decided by reporting.report.needs_build
             path = make_report(
@@ -85,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(path)
             return 0
+        from reporting.build import build  # imports dbt: only once the input is known to be good
+
         if args.command == "build":
             print(build(options, full_refresh=args.full_refresh, verbose=args.verbose))
             return 0

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 import raw_fixture
 from report_harness import expected_status, fmt2, open_report, period_rows, profile_rows, run_report
+
+# a queue/media pair whose only conversations flowed out: offered but no SL denominator, so its SL is NULL
+FLOW_OUTS_ONLY = raw_fixture.Bucket(
+    "q-support", "message", raw_fixture.FIRST_BUCKET + timedelta(hours=10),
+    3, None, None, None, None, 3, None, None, None, None, None, None,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """One load (the dbt fixture's raw tables) and one `python -m reporting report` for the whole module."""
     work_dir = tmp_path_factory.mktemp("report")
     db_path = work_dir / "genesys.duckdb"
-    raw_fixture.write_raw_tables(str(db_path), raw_fixture.make_buckets())
+    raw_fixture.write_raw_tables(str(db_path), [*raw_fixture.make_buckets(), FLOW_OUTS_ONLY])
     run, html = run_report(db_path, work_dir)
     assert run.returncode == 0, run.stderr
     return Built(db_path, html, run.stdout)
@@ -54,7 +61,7 @@ def test_table_shows_each_queues_period_sl_target_and_status_as_the_mart(
         report.page.screenshot(path=tmp_path / "table.png", full_page=True)
         assert report.console_errors == []
         assert report.foreign_requests() == []
-    assert len(shown) == len(expected) == 5
+    assert len(shown) == len(expected) == 6
     by_queue = {(row["Queue"].replace("deleted", "").strip(), row["Media"]): row for row in shown}
     for row in expected:
         cells = by_queue[(row["queue_name"], row["media_type"])]
@@ -63,8 +70,10 @@ def test_table_shows_each_queues_period_sl_target_and_status_as_the_mart(
         assert cells["Status"] == expected_status(row)
         assert cells["Offered"] == f"{row['offered']:,}"
         assert cells["Queue"].endswith("deleted") == row["is_deleted"]
-    # the fixture really exercises both colours: some pairs meet their target, some miss it
-    assert {c["Status"] for c in shown} >= {"met", "missed"}
+    # the fixture really exercises the colours, and a NULL SL shows as a dash with no status, never as 0
+    assert {c["Status"] for c in shown} >= {"met", "missed", "no data"}
+    no_sl = by_queue[("Support", "message")]
+    assert (no_sl["SL %"], no_sl["Status"], no_sl["Offered"]) == ("–", "no data", "3")
 
 
 def test_header_banner_and_tiles(built: Built, browser_context, tmp_path: Path) -> None:
@@ -85,6 +94,7 @@ def test_header_banner_and_tiles(built: Built, browser_context, tmp_path: Path) 
         assert page.locator("[data-tile=service-level] .value").inner_text() == f"{sl:.2f} %"
         assert page.locator("[data-tile=offered] .value").inner_text() == f"{offered:,}"
         assert page.locator("[data-tile=meeting] .value").inner_text() == f"{meeting} of {pairs}"
+        assert "(1 without SL)" in page.locator("[data-tile=meeting] .sub").inner_text()
         assert report.console_errors == []
 
 
@@ -102,8 +112,9 @@ def test_charts_draw_the_selected_queue_and_follow_the_selector(
     with open_report(browser_context, built.html) as report:
         page = report.page
         keys = page.locator("#queue-select option").evaluate_all("options => options.map(o => o.value)")
-        assert len(keys) == 5
-        for key in (keys[0], keys[-1]):
+        assert len(keys) == 6
+        assert keys[-1] == "q-support|message"  # the pair without SL sorts last; it has nothing to colour
+        for key in (keys[0], keys[-2]):
             page.select_option("#queue-select", key)
             page.wait_for_selector(f'html[data-charts="{key}"]', state="attached")
             queue_id, media = key.split("|")
@@ -123,10 +134,14 @@ def test_sorting_and_row_click(built: Built, browser_context, tmp_path: Path) ->
     with open_report(browser_context, built.html) as report:
         page = report.page
         page.get_by_role("button", name="SL %").click()
-        ascending = [float(r["SL %"]) for r in _table(page)]
+        shown = [r["SL %"] for r in _table(page)]
+        assert shown[-1] == "–"  # no SL sorts last, both ways
+        ascending = [float(v) for v in shown[:-1]]
         assert ascending == sorted(ascending)
         page.get_by_role("button", name="SL %").click()
-        assert [float(r["SL %"]) for r in _table(page)] == sorted(ascending, reverse=True)
+        shown = [r["SL %"] for r in _table(page)]
+        assert shown[-1] == "–"
+        assert [float(v) for v in shown[:-1]] == sorted(ascending, reverse=True)
         page.get_by_role("button", name="Queue").click()
         names = [r["Queue"].replace("deleted", "").strip().lower() for r in _table(page)]
         assert names == sorted(names)
