@@ -46,7 +46,8 @@ days_rolled_up as (
         any_value(queue_name) as queue_name,
         any_value(is_deleted) as is_deleted,
         arg_max(target_pct, report_date) as target_pct,
-        count_if(not target_met) as days_below_target,
+        -- count_if over only NULLs (every day without SL) is NULL in DuckDB: none of them missed
+        coalesce(count_if(not target_met), 0) as days_below_target,
         cast(sum(intervals_below_target) as bigint) as intervals_below_target
     from days
     group by
