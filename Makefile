@@ -35,7 +35,7 @@ $(foreach v,$(filter-out Q,$(USER_VARS)),$(foreach c,$(QUOTE_CHARS),$(if $(finds
 DATE_ARGS = $${START:+--start "$$START"} $${END:+--end "$$END"} $${REPORT_TZ:+--report-tz "$$REPORT_TZ"}
 SPLIT_ARGS = read -ra extra <<< "$${$(1):-}"
 
-.PHONY: help test lint load build export sql sim bench clean distclean lock
+.PHONY: help test lint load build export report sql sim bench clean distclean lock
 
 help: ## List the targets.
 	@echo "Genesys Cloud queue SLA reporting. Usage: make <target> [START=YYYY-MM-DD] [END=YYYY-MM-DD] [REPORT_TZ=Area/City]"
@@ -56,6 +56,9 @@ build: $(BOOTSTRAPPED) ## dbt build (seeds, models, all tests), then print the p
 
 export: $(BOOTSTRAPPED) ## Write one CSV per mart into exports/.
 	@$(call SPLIT_ARGS,BUILD_ARGS); $(PY) -m reporting export $(DATE_ARGS) "$${extra[@]}"
+
+report: $(BOOTSTRAPPED) ## Build if needed, then write the offline HTML report reports/service-level.html.
+	@$(call SPLIT_ARGS,BUILD_ARGS); $(PY) -m reporting report $(DATE_ARGS) "$${extra[@]}"
 
 sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database (warns when the last build failed); Q="select ..." runs one query.
 	@test -f "$$GENESYS_DUCKDB_PATH" || { echo "error: $$GENESYS_DUCKDB_PATH does not exist; run 'make load && make build' first." >&2; exit 2; }
@@ -78,7 +81,7 @@ bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchm
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.
-	rm -rf target logs exports dbt_packages .pytest_cache .dlt_pipelines
+	rm -rf target logs exports reports dbt_packages .pytest_cache .dlt_pipelines
 	rm -f genesys.duckdb genesys.duckdb.wal genesys.duckdb.lock
 
 distclean: clean ## Also remove the virtualenv.

@@ -20,6 +20,7 @@ import requests
 
 from benchmarks.build_bench import BASELINE_COMMIT, bench_build, bench_build_scaled
 from benchmarks.harness import REPO_ROOT, base_env, python_module, run_measured, simulator_process
+from benchmarks.report import report_row
 from loader.aggregates import METRICS
 from simulator import SimulatorConfig
 
@@ -248,6 +249,7 @@ def main() -> None:
             )
         )
         rows += build_rows(workdir, queues=q500, days=d365)
+        rows.append(report_row(workdir, queues=q500, days=d365))
 
     report = _report(rows, args.quick)
     print(report)

@@ -1,4 +1,4 @@
-"""`python -m reporting build|export`: the command line behind `make build` and `make export`."""
+"""`python -m reporting build|export|report`: the command line behind `make build`, `export`, `report`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from common.names import duckdb_path
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
 from reporting.options import EXTRA_VARS, build_options
+from reporting.report import DEFAULT_REPORT_PATH, make_report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--no-build", action="store_true", help="export the marts as last built, without running dbt"
     )
+    report = commands.add_parser(
+        "report", parents=[common], help="build if needed, then write reports/service-level.html (offline)"
+    )
+    report.add_argument("--out", type=Path, default=DEFAULT_REPORT_PATH, help="path of the HTML report")
+    report.add_argument(
+        "--no-build", action="store_true", help="report the marts as last built, without running dbt"
+    )
     return parser
 
 
@@ -70,16 +78,23 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 _INTERRUPTED = {
     "build": "the build did not finish; the marts refuse to answer until 'make build' succeeds",
     "export": "no CSV was changed",
+    "report": "the report was not changed",
 }
 
 
 def _run(args: argparse.Namespace) -> int:
     options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
-    from reporting.build import build  # imports dbt: only once the input is known to be good
-
     db_path = duckdb_path()
-    # one build or export per DuckDB file at a time; a missing file is reported by the command itself
+    # one build, export or report per DuckDB file at a time; a missing file is reported by the command itself
     with database_lock(db_path) if db_path.is_file() else contextlib.nullcontext():
+        if args.command == "report":
+            # builds only when the last good build does not cover this period and zone (reporting.report)
+            build_first = False if args.no_build else None
+            report_kwargs = {"full_refresh": args.full_refresh, "verbose": args.verbose}
+            print(make_report(db_path, options, args.out, build=build_first, **report_kwargs))
+            return 0
+        from reporting.build import build  # imports dbt: only once the input is known to be good
+
         if args.command == "build":
             print(build(options, full_refresh=args.full_refresh, verbose=args.verbose))
             return 0

@@ -7,11 +7,13 @@ the latest record is a success. This module gives Python readers the same verdic
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,7 +26,7 @@ BUILDER_PID_ENV = "GENESYS_BUILDER_PID"  # recorded in build_runs.builder_pid by
 
 _LAST_BUILD_SQL = f"""
     select status, report_timezone, report_start, report_end, sl_formula, started_at, finished_at,
-           coalesce(marts, []), message, command, builder_pid
+           coalesce(marts, []), message, command, builder_pid, build_vars
     from {BUILD_SCHEMA}.build_runs
     order by started_at desc
     limit 1
@@ -45,6 +47,7 @@ class BuildRecord:
     marts: tuple[str, ...] = ()
     message: str | None = None
     command: str = "build"
+    build_vars: dict[str, Any] = field(default_factory=dict)  # the --vars dbt received
 
     def summary(self) -> str:
         """One line: when it started, how it ended, and why when it failed."""
@@ -98,7 +101,7 @@ def last_build(db_path: Path) -> BuildRecord | None:
         raise ReportingError(f"error: cannot read the build log of {db_path} ({exc})") from None
     if row is None:
         return None
-    status, tz, start, end, formula, started_at, finished_at, marts, message, command, pid = row
+    status, tz, start, end, formula, started_at, finished_at, marts, message, command, pid, build_vars = row
     return BuildRecord(
         status=_status(status, pid),
         report_timezone=tz,
@@ -110,6 +113,7 @@ def last_build(db_path: Path) -> BuildRecord | None:
         marts=tuple(marts),
         message=message,
         command=command,
+        build_vars=json.loads(build_vars) if build_vars else {},
     )
 
 

@@ -1,0 +1,98 @@
+"""`python -m reporting report`: build when needed, then write reports/service-level.html atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from common.names import RAW_DATASET
+from reporting.build_state import last_build
+from reporting.errors import ReportingError
+from reporting.options import ReportOptions
+from reporting.targets import targets_csv_path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REPORT_PATH = Path("reports") / "service-level.html"
+
+
+def needs_build(db_path: Path, options: ReportOptions) -> bool:
+    """Whether the marts must be (re)built first: not when the last good build covers exactly `options`.
+
+    The last recorded build (reporting.build_state) must have succeeded with the same dbt vars (period, zone,
+    formula and the rest), and nothing may have changed since it started: no load into the raw tables and no
+    edit of the targets file. Otherwise the report would show another period, zone or older data.
+    """
+    record = last_build(db_path)
+    if record is None or record.status != "success":
+        return True
+    if record.build_vars != json.loads(json.dumps(options.dbt_vars())):
+        return True
+    started = record.started_at.timestamp()
+    targets = targets_csv_path()
+    if targets.is_file() and targets.stat().st_mtime > started:
+        return True
+    return _loaded_since(db_path, record.started_at)
+
+
+def _loaded_since(db_path: Path, moment: datetime) -> bool:
+    """True when dlt recorded a load into the raw dataset at or after `moment` (or the file cannot tell)."""
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            last_load = con.execute(f"select max(inserted_at) from {RAW_DATASET}._dlt_loads").fetchone()[0]
+    except duckdb.Error:
+        return True  # no dlt load table: let the build say what is missing
+    return last_load is None or last_load >= moment
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path via a temporary file in the same folder and os.replace; no temp file survives."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        # mkstemp creates the file 0600; a report is for sharing: the usual umask-based mode instead
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def make_report(
+    db_path: Path,
+    options: ReportOptions,
+    out_path: Path = DEFAULT_REPORT_PATH,
+    *,
+    build: bool | None = None,
+    full_refresh: bool = False,
+    verbose: bool = False,
+) -> Path:
+    """Build the marts when due (or as `build` says), then render and write the page; return its path."""
+    from reporting.report_data import read_report_data
+    from reporting.report_html import render_report
+
+    if build if build is not None else needs_build(db_path, options):
+        from reporting.build import build as run_build  # imports dbt: only when a build is due
+
+        run_build(options, full_refresh=full_refresh, verbose=verbose)
+    try:
+        data = read_report_data(db_path, options)
+        html = render_report(data)
+        write_atomically(out_path, html)
+    except (duckdb.Error, OSError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReportingError(f"error: report failed ({first_line}); {out_path} was not changed") from exc
+    log.info("wrote %s (%d bytes)", out_path, len(html.encode()))
+    return out_path.resolve()
