@@ -43,13 +43,21 @@ def needs_build(db_path: Path, options: ReportOptions) -> bool:
 
 
 def _loaded_since(db_path: Path, moment: datetime) -> bool:
-    """True when dlt recorded a load into the raw dataset at or after `moment` (or the file cannot tell)."""
-    try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            last_load = con.execute(f"select max(inserted_at) from {RAW_DATASET}._dlt_loads").fetchone()[0]
-    except duckdb.Error:
-        return True  # no dlt load table: let the build say what is missing
-    return last_load is None or last_load >= moment
+    """True when the raw tables may have changed at or after `moment` (or the file cannot tell).
+
+    dlt records every load in `_dlt_loads`, which also covers a re-pull that only deleted buckets; raw tables
+    written by other means (tests, benchmarks) fall back to the newest `loaded_at`.
+    """
+    queries = (
+        f"select max(inserted_at) from {RAW_DATASET}._dlt_loads",
+        f"select max(loaded_at) from {RAW_DATASET}.queue_intervals",
+    )
+    with contextlib.suppress(duckdb.Error), duckdb.connect(str(db_path), read_only=True) as con:
+        for query in queries:
+            with contextlib.suppress(duckdb.CatalogException):
+                last_change = con.execute(query).fetchone()[0]
+                return last_change is None or last_change >= moment
+    return True  # no raw table at all: let the build say what is missing
 
 
 def write_atomically(path: Path, text: str) -> None:

@@ -172,3 +172,25 @@ def test_ten_worst_intervals_lowest_sl_first_with_real_volume(
         shown = [rows.nth(i).locator("td").nth(4).inner_text() for i in range(10)]
         page.locator("#worst").screenshot(path=tmp_path / "worst.png")
     assert shown == expected
+
+
+def test_a_second_report_of_the_same_period_reuses_the_last_good_build(built: Built, tmp_path: Path) -> None:
+    """`make report` builds only when the last good build does not cover its vars, targets and loads."""
+    from reporting.options import build_options
+    from reporting.report import needs_build
+
+    def builds() -> int:
+        with duckdb.connect(str(built.db_path), read_only=True) as con:
+            return con.execute("select count(*) from genesys_build.build_runs").fetchone()[0]
+
+    before = builds()
+    run, html = run_report(built.db_path, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert html.is_file()
+    assert builds() == before  # no dbt build: the module's build covers the same period and zone
+    # another zone, period or formula is not covered by that build
+    assert not needs_build(built.db_path, build_options(None, None, None, [], False))
+    assert needs_build(built.db_path, build_options(None, None, "America/New_York", [], False))
+    assert needs_build(built.db_path, build_options("2026-03-01", None, None, [], False))
+    other_formula = build_options(None, None, None, ["sl_formula=include_flow_outs"], False)
+    assert needs_build(built.db_path, other_formula)
