@@ -23,6 +23,7 @@ final as (
         report_timezone,
         report_date,
         report_hour,
+        report_minute_of_day,
         offered,
         answered,
         abandoned,

@@ -26,17 +26,6 @@ intervals_in_period as (
 
 ),
 
--- fct_queue_intervals carries the local hour only; PT30M/PT15M need minutes, so the local start is computed
--- here the same way (ICU, var report_timezone), once per distinct bucket rather than per queue row
-buckets_localized as (
-
-    select
-        interval_start,
-        timezone('{{ report_timezone() }}', interval_start) as local_start
-    from (select distinct interval_start from intervals_in_period) as distinct_buckets
-
-),
-
 -- each bucket judged by the target in force on its own local day, as in fct_queue_sla_daily
 intervals_profiled as (
 
@@ -47,7 +36,10 @@ intervals_profiled as (
         intervals_in_period.report_date,
         -- a bucket never straddles local midnight (fct_queue_intervals refuses it): its weekday is its day's
         isodow(intervals_in_period.report_date) as local_weekday,
-        cast(buckets_localized.local_start as time) as local_time_of_day,
+        -- localized once, in int_queue_intervals_localized (DST and half-hour zones are pinned there)
+        make_time(
+            intervals_in_period.report_minute_of_day // 60, intervals_in_period.report_minute_of_day % 60, 0
+        ) as local_time_of_day,
         intervals_in_period.offered,
         intervals_in_period.answered,
         intervals_in_period.abandoned,
@@ -57,8 +49,6 @@ intervals_profiled as (
         intervals_in_period.sl_denominator > 0 as has_volume,
         coalesce(intervals_in_period.service_level_pct >= day_targets.target_pct, false) as is_meeting_target
     from intervals_in_period
-    inner join buckets_localized
-        on intervals_in_period.interval_start = buckets_localized.interval_start
     inner join day_targets
         on
             intervals_in_period.org_id = day_targets.org_id
