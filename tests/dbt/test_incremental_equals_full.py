@@ -12,7 +12,13 @@ import pytest
 import raw_fixture
 from dbt_harness import BuiltProject, run_reporting
 
-MARTS = ("dim_queues", "fct_queue_intervals", "fct_queue_sla_daily", "fct_queue_sla_period")
+MARTS = (
+    "dim_queues",
+    "fct_queue_intervals",
+    "fct_queue_sla_daily",
+    "fct_queue_sla_interval_profile",
+    "fct_queue_sla_period",
+)
 
 
 def _rows(db_path: Path, relation: str) -> list[tuple]:

@@ -21,7 +21,13 @@ from reporting import export as export_module
 from reporting.build_state import last_build
 from reporting.paths import database_key
 
-MARTS = ("dim_queues", "fct_queue_intervals", "fct_queue_sla_daily", "fct_queue_sla_period")
+MARTS = (
+    "dim_queues",
+    "fct_queue_intervals",
+    "fct_queue_sla_daily",
+    "fct_queue_sla_interval_profile",
+    "fct_queue_sla_period",
+)
 
 # `python -m reporting` with one hook: when dbt reports that fct_queue_intervals finished, the process sends
 # itself a signal, i.e. it is killed or interrupted exactly between the intervals mart and the daily marts.
@@ -395,14 +401,15 @@ def test_last_build_tells_running_from_interrupted(tmp_path: Path) -> None:
         con.execute(
             "create table genesys_build.build_runs (invocation_id varchar, command varchar, status varchar,"
             " started_at timestamptz, finished_at timestamptz, report_timezone varchar, report_start date,"
-            " report_end date, sl_formula varchar, builder_pid integer, marts varchar[], message varchar)"
+            " report_end date, sl_formula varchar, build_vars json, builder_pid integer, marts varchar[],"
+            " message varchar)"
         )
         con.execute(
             "insert into genesys_build.build_runs values"
-            " ('a', 'build', 'success', now() - interval 2 hour, now(), 'UTC', null, null, 'genesys', 1, [],"
-            " null),"
+            " ('a', 'build', 'success', now() - interval 2 hour, now(), 'UTC', null, null, 'genesys', null, 1,"
+            " [], null),"
             f" ('b', 'build', 'running', now() - interval 1 hour, null, 'Europe/Paris', '2026-03-01',"
-            f" '2026-03-03', 'genesys', {int(dead.stdout)}, null, null)"
+            f" '2026-03-03', 'genesys', null, {int(dead.stdout)}, null, null)"
         )
     record = last_build(db_path)
     assert record is not None and record.status == "interrupted" and record.marts == ()

@@ -14,6 +14,7 @@ MART_FILES = (
     "dim_queues.csv",
     "fct_queue_intervals.csv",
     "fct_queue_sla_daily.csv",
+    "fct_queue_sla_interval_profile.csv",
     "fct_queue_sla_period.csv",
 )
 
