@@ -406,8 +406,8 @@ def test_last_build_tells_running_from_interrupted(tmp_path: Path) -> None:
         )
         con.execute(
             "insert into genesys_build.build_runs values"
-            " ('a', 'build', 'success', now() - interval 2 hour, now(), 'UTC', null, null, 'genesys', null, 1,"
-            " [], null),"
+            " ('a', 'build', 'success', now() - interval 2 hour, now(), 'UTC', null, null, 'genesys', null,"
+            " 1, [], null),"
             f" ('b', 'build', 'running', now() - interval 1 hour, null, 'Europe/Paris', '2026-03-01',"
             f" '2026-03-03', 'genesys', null, {int(dead.stdout)}, null, null)"
         )
