@@ -106,7 +106,7 @@ def test_secret_and_tokens_absent_from_files(run) -> None:
     assert (folder / PIPELINES_DIRNAME).is_dir(), "the dlt working dir moved: update PIPELINES_DIRNAME"
     scanned = [path for path in folder.rglob("*") if path.is_file()]
     assert ws.db_path in scanned and any(PIPELINES_DIRNAME in str(path) for path in scanned)
-    assert len([p for p in scanned if p.parent == ws.exports_dir]) == 4
+    assert len([p for p in scanned if p.parent == ws.exports_dir]) == 5  # one CSV per public mart
     for path in scanned:
         assert_absent(str(path), readable_bytes(path), secrets)
     assert_absent(f"tables of {ws.db_path}", duckdb_contents(ws.db_path), secrets)
