@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 from typing import Any
 
@@ -32,6 +33,7 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
         super().__post_init__()
         self._expires_at = 0.0  # time.monotonic() deadline including the margin
         self.tokens_obtained = 0
+        self._token_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"GenesysClientCredentials(token_url={self.access_token_url!r})"
@@ -90,9 +92,10 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
         logger.debug("obtained a new access token valid for %.0f s", expires_in)
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        if self.access_token is None or self.is_token_expired():
-            self.obtain_token()
-        request.headers["Authorization"] = f"Bearer {self.access_token}"
+        with self._token_lock:  # the loader's worker threads share one token: only one renews it
+            if self.access_token is None or self.is_token_expired():
+                self.obtain_token()
+            request.headers["Authorization"] = f"Bearer {self.access_token}"
         return request
 
 

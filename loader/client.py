@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_typ
 from loader.auth import GenesysClientCredentials
 from loader.config import Settings
 from loader.errors import ApiError, AuthError
+from loader.ratelimit import RateLimiter
 from loader.regions import Endpoints
 
 logger = logging.getLogger(__name__)
@@ -37,20 +38,35 @@ PERMISSIONS = (
     ("/analytics/", "analytics:conversationAggregate:view"),
     ("/routing/queues", "routing:queue:view"),
 )
+# A 400 naming the filter or its predicates is about the query's filter, never about the window's size.
+BAD_FILTER = re.compile(r"filter|predicate", re.I)
 TOO_LARGE = re.compile(r"too (large|many|big)|exceed|maximum|max(imum)? (interval|result)|limit", re.I)
 
 
-@dataclass
 class CallStats:
-    """Counters the CLI reports: API calls (attempts), retries, re-authentications, pacing pauses."""
+    """Counters the CLI reports: API calls (attempts), retries, re-authentications, pacing pauses.
 
-    calls: int = 0
-    retries: int = 0
-    reauths: int = 0
-    paced_s: float = 0.0
+    Totals are shared by every thread (under a lock); snapshot() is the calling thread's own count, so a
+    window's worker can tell the requests it made itself while others run beside it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.retries = 0
+        self.reauths = 0
+        self.paced_s = 0.0
+        self._lock = threading.Lock()
+        self._mine = threading.local()
+
+    def add(self, calls: int = 0, retries: int = 0, reauths: int = 0) -> None:
+        with self._lock:
+            self.calls += calls
+            self.retries += retries
+            self.reauths += reauths
+        self._mine.calls = getattr(self._mine, "calls", 0) + calls
+        self._mine.retries = getattr(self._mine, "retries", 0) + retries
 
     def snapshot(self) -> tuple[int, int]:
-        return self.calls, self.retries
+        return getattr(self._mine, "calls", 0), getattr(self._mine, "retries", 0)
 
 
 class GenesysWait(wait_exponential_retry_after):
@@ -87,11 +103,17 @@ class GenesysHttp:
     """All HTTP to Genesys: a token session and an API session, both retrying; the API session
     re-authenticates once on a 401 and paces itself on the inin-ratelimit-* headers."""
 
-    def __init__(self, settings: Settings, endpoints: Endpoints | None = None) -> None:
+    def __init__(
+        self, settings: Settings, endpoints: Endpoints | None = None, limiter: RateLimiter | None = None
+    ) -> None:
         self.settings = settings
         self.endpoints = endpoints or settings.endpoints
         self.stats = CallStats()
-        self._pause_until = 0.0
+        self._reauth_lock = threading.RLock()
+        # One limiter for every thread of the load: the allowance is per OAuth client, not per thread.
+        self.limiter = limiter or RateLimiter(
+            settings.max_concurrent_requests, settings.pace_ratio, settings.backoff_cap_s
+        )
         token_session = self._session(reauth=False)
         self.auth = GenesysClientCredentials(
             access_token_url=self.endpoints.token_url,
@@ -113,10 +135,13 @@ class GenesysHttp:
         plain_send = session.send
 
         def counted_send(request: PreparedRequest, **kwargs: Any) -> Response:
-            self._pace()
-            self.stats.calls += 1
+            self.stats.add(calls=1)
             started = time.monotonic()
-            response = plain_send(request, **kwargs)
+            if reauth:  # API requests share the allowance; token requests are not counted against it
+                with self.limiter.slot():
+                    response = plain_send(request, **kwargs)
+            else:
+                response = plain_send(request, **kwargs)
             logger.debug(
                 "%s %s -> %s in %.3f s",
                 request.method,
@@ -134,6 +159,7 @@ class GenesysHttp:
             ),
             stop=stop_after_attempt(self.settings.max_retries + 1),
             before_sleep=self._before_sleep,
+            sleep=self.limiter.sleep,  # a closed limiter (an interrupt) cuts the backoff short
             reraise=True,
             retry_error_callback=lambda state: state.outcome.result(),
         )
@@ -144,17 +170,22 @@ class GenesysHttp:
             if response.status_code == 500:
                 # Genesys classes 500 as not transient (fail fast), yet a lone one does happen: one more
                 # try, never more (genesys-api.md section 8).
-                self.stats.retries += 1
+                self.stats.add(retries=1)
                 logger.debug("HTTP 500 on %s: retrying once", _path(request.url))
                 response = retrying_send(request, **kwargs)
             if reauth and response.status_code == 401:
                 # The token expired early or was revoked: one new token, one retry, never more.
-                self.stats.reauths += 1
-                logger.info(
-                    "HTTP 401 on %s: requesting a new access token and retrying once", _path(request.url)
-                )
-                self.auth.invalidate()
-                self.auth(request)
+                with self._reauth_lock:
+                    # Several threads may meet the same expired token: only the first asks for a new
+                    # one, the others retry with it.
+                    if request.headers.get("Authorization") == f"Bearer {self.auth.access_token}":
+                        self.stats.add(reauths=1)
+                        logger.info(
+                            "HTTP 401 on %s: requesting a new access token and retrying once",
+                            _path(request.url),
+                        )
+                        self.auth.invalidate()
+                    self.auth(request)
                 response = retrying_send(request, **kwargs)
                 if response.status_code == 401:
                     raise AuthError(
@@ -168,7 +199,7 @@ class GenesysHttp:
         return session
 
     def _before_sleep(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
+        self.stats.add(retries=1)
         response = _get_retry_response(state)
         what = (
             f"HTTP {response.status_code}"
@@ -179,22 +210,16 @@ class GenesysHttp:
         logger.debug("attempt %s got %s; retrying in %.2f s", state.attempt_number, what, wait)
 
     def _note_rate_limit(self, response: Response) -> None:
-        """Pace before hitting 429: spread the remaining requests over the time left in the window."""
-        allowed = _float_header(response, "inin-ratelimit-allowed")
-        count = _float_header(response, "inin-ratelimit-count")
-        if not allowed or count is None or count < allowed * self.settings.pace_ratio:
-            return
-        reset = _float_header(response, "inin-ratelimit-reset") or 1.0
-        remaining = max(1.0, allowed - count)
-        pause = min(self.settings.backoff_cap_s, reset / remaining if count < allowed else reset)
-        self._pause_until = max(self._pause_until, time.monotonic() + pause)
-
-    def _pace(self) -> None:
-        delay = self._pause_until - time.monotonic()
-        if delay > 0:
-            self.stats.paced_s += delay
-            logger.debug("pacing: rate limit nearly used, waiting %.2f s", delay)
-            time.sleep(delay)
+        """Hand the reply's rate-limit headers to the shared limiter (pacing, 429 pauses, concurrency)."""
+        retry_after = _float_header(response, "Retry-After") if response.status_code == 429 else None
+        self.limiter.observe(
+            response.status_code,
+            _float_header(response, "inin-ratelimit-allowed"),
+            _float_header(response, "inin-ratelimit-count"),
+            _float_header(response, "inin-ratelimit-reset"),
+            retry_after,
+        )
+        self.stats.paced_s = self.limiter.waited_s
 
     # --- requests ----------------------------------------------------------------------------------
     def request_raw(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> bytes:
@@ -303,5 +328,11 @@ def raise_for_genesys(response: Response, method: str, path: str) -> None:
             **common,
         )
     text = f"{body.get('message') or ''} {code or ''}"
+    if status == 400 and BAD_FILTER.search(text):
+        raise ApiError(
+            f"{endpoint} refused the query filter (HTTP 400{detail}); check queue_ids and media_types",
+            bad_filter=True,
+            **common,
+        )
     too_large = status == 400 and bool(TOO_LARGE.search(text))
     raise ApiError(f"{endpoint} failed with HTTP {status}{detail}", too_large=too_large, **common)

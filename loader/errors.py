@@ -28,6 +28,7 @@ class ApiError(LoaderError):
         endpoint: str | None = None,
         retryable: bool = False,
         too_large: bool = False,
+        bad_filter: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -36,6 +37,7 @@ class ApiError(LoaderError):
         self.endpoint = endpoint
         self.retryable = retryable
         self.too_large = too_large
+        self.bad_filter = bad_filter  # a 400 about the query filter: splitting the window cannot help
 
 
 class WindowError(LoaderError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from loader.aggregates import decode
@@ -28,13 +28,16 @@ def job_results(
     max_resubmits: int,
     poll_cap_s: float,
     timeout_s: float,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Any]:
-    """Yield the `results` of each page of a fulfilled job for `query`; resubmit failed or expired jobs."""
+    """Yield the `results` of each page of a fulfilled job for `query`; resubmit failed or expired jobs.
+
+    `sleep` waits between polls (the rate limiter's, which an interrupt cuts short)."""
     body = {**query, "pageSize": JOB_PAGE_SIZE}
     last_state = "?"
     for attempt in range(max_resubmits + 1):
         job_id = http.request_json("POST", JOBS_PATH, json=body)["jobId"]
-        status = _wait(http, job_id, window, poll_cap_s, timeout_s)
+        status = _wait(http, job_id, window, poll_cap_s, timeout_s, sleep)
         last_state = status.get("state", "?")
         if last_state == "FULFILLED":
             yield from _pages(http, job_id)
@@ -68,7 +71,14 @@ def _pages(http: GenesysHttp, job_id: str) -> Iterator[Any]:
         seen.add(cursor)
 
 
-def _wait(http: GenesysHttp, job_id: str, window: Window, poll_cap_s: float, timeout_s: float) -> dict:
+def _wait(
+    http: GenesysHttp,
+    job_id: str,
+    window: Window,
+    poll_cap_s: float,
+    timeout_s: float,
+    sleep: Callable[[float], None],
+) -> dict:
     delay = 0.05
     deadline = time.monotonic() + timeout_s
     while True:
@@ -80,5 +90,5 @@ def _wait(http: GenesysHttp, job_id: str, window: Window, poll_cap_s: float, tim
                 f"window {window}: async job still {status.get('state')} after {timeout_s:.0f} s; "
                 "re-run later"
             )
-        time.sleep(delay)
+        sleep(delay)
         delay = min(poll_cap_s, delay * 2)

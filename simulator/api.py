@@ -410,7 +410,8 @@ class Api:
 
     def _figures(self, query: AggregateQuery, as_of: datetime):
         cfg = self.sim.config
-        pairs = select(self.sim.org, query)
+        hidden = self.sim.faults.hidden_groups
+        pairs = [(q, m) for q, m in select(self.sim.org, query) if (q.id, m) not in hidden]
         return figures(
             self.sim.org,
             cfg.seed,
@@ -428,6 +429,14 @@ class Api:
             query = parse_query(body, faults.max_interval_days)
         except QueryError as exc:
             return error(400, "bad.request", str(exc), cid)
+        limit = faults.max_filter_predicates
+        if limit is not None and (count := body.count(b'"dimension"')) > limit:
+            return error(
+                400,
+                "bad.request",
+                f"The query filter has too many predicates ({count}; at most {limit} are allowed)",
+                cid,
+            )
         containers, rows = render_groups(self._figures(query, self.sim.clock.now()), query.metrics)
         if faults.max_result_rows is not None and rows > faults.max_result_rows:
             return error(

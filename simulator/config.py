@@ -42,6 +42,10 @@ class Faults:
     job_delay_s: float = 0.2
     max_interval_days: float = 32
     max_result_rows: int | None = None
+    # a 400 about the filter when a query carries more predicates than this (None: no limit)
+    max_filter_predicates: int | None = None
+    # (queue id, media type) pairs whose buckets the API stops returning, e.g. after a correction
+    hidden_groups: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
