@@ -17,7 +17,7 @@ from types import FrameType
 
 from loader.config import Settings, load_settings
 from loader.errors import LoaderError
-from loader.pipeline import check_request, run_load
+from loader.pipeline import check_database, check_request, run_load
 from loader.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -234,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 queue_ids=args.queues,
                 media_types=args.media,
             )
+            check_database(None, args.allow_foreign_tables)
             simulated = args.simulator or not config.client_id
             with contextlib.ExitStack() as stack:
                 if simulated:

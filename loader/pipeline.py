@@ -416,7 +416,8 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
         first = run.windows_done
         if first < total:
             rows = max(1, run.window_feed().window_rows(first))
-            run.chunk_stop = min(total, first + max(1, run.settings.commit_rows // rows))
+            # enough windows to reach commit_rows (a window is never cut)
+            run.chunk_stop = min(total, first + max(1, -(-run.settings.commit_rows // rows)))
         else:
             run.chunk_stop = total
         before = run.rows.get("queue_intervals", 0)
@@ -455,6 +456,23 @@ def _interrupt_cause(exc: BaseException) -> KeyboardInterrupt | None:
         nested = getattr(current, "exception", None)
         current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
     return None
+
+
+def check_database(db_path: str | Path | None, allow_foreign_tables: bool = False) -> None:
+    """Before anything starts: refuse a database path that is a folder or a file of another tool's tables."""
+    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
+    if db.is_dir():
+        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
+    if not db.exists() or allow_foreign_tables:
+        return
+    try:
+        conn = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return  # held by another process or unreadable: the load itself says so
+    try:
+        _refuse_foreign_tables(conn, db, allow_foreign_tables)
+    finally:
+        conn.close()
 
 
 def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: bool) -> None:

@@ -6,6 +6,7 @@ import copy
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -35,6 +36,9 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int  # 0 when the connection was dropped on purpose
+    # when the request arrived and was answered (time.monotonic()), to see how many were in flight
+    received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 class Simulator:
@@ -205,6 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         cid = str(uuid.uuid4())
+        received_at = time.monotonic()
         try:
             reply = sim.api.handle(method, url.path, query, self.headers, body, cid)
         except Exception:
@@ -220,6 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
                 dict(self.headers.items()),
                 body,
                 reply.status,
+                received_at,
+                time.monotonic(),
             )
         )
         if reply.drop:
