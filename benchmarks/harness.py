@@ -25,11 +25,13 @@ class Measured:
     stderr: str
 
 
-def run_measured(args: list[str], env: dict[str, str], timeout_s: float = 1800) -> Measured:
-    """Run `args` from the repo root; return wall time and peak RSS (wait4: this child only)."""
+def run_measured(
+    args: list[str], env: dict[str, str], timeout_s: float = 1800, cwd: Path = REPO_ROOT
+) -> Measured:
+    """Run `args` from `cwd` (the repo root); return wall time and peak RSS (wait4: this child only)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=out, stderr=err)
+        proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=err)
         deadline = started + timeout_s
         while True:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
