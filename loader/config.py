@@ -200,7 +200,7 @@ def check_known_keys(section: Any, source: str) -> None:
     if not isinstance(section, dict):
         return
     valid = set(SECRET_KEYS) | set(CONFIG_KEYS)
-    for key in section:
+    for key in sorted(section):
         if key not in valid:
             raise ConfigError(f"unknown setting '{key}' in [{SECTION}] ({source}){_suggest(key)}")
 
@@ -223,8 +223,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     raw: dict[str, Any] = {}
     try:
         check_known_env()
-        check_known_keys(dlt.config.get(SECTION), "config.toml")
-        check_known_keys(dlt.secrets.get(SECTION), "secrets.toml")
+        # dlt merges the section across its providers (both TOML files): one check sees every key
+        check_known_keys(dlt.config.get(SECTION), ".dlt/config.toml or secrets.toml")
+        check_known_keys(dlt.secrets.get(SECTION), ".dlt/config.toml or secrets.toml")
         for key in SECRET_KEYS:
             raw[key] = dlt.secrets.get(f"{SECTION}.{key}")
         for key in CONFIG_KEYS:

@@ -279,7 +279,7 @@ def _connect(db: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise LoaderError(
             f"could not open {db}: {_first_line(exc)}; check that no other process holds the file"
-        ) from None
+        ) from exc
 
 
 def _load_with(
@@ -314,7 +314,7 @@ def _load_with(
             raise LoaderError(
                 f"could not read the load state from {db}: {_first_line(exc)}; "
                 "check that no other process holds the file"
-            ) from None
+            ) from exc
         if not full_refresh:
             state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
     pinned = state.get("granularity")
@@ -433,7 +433,7 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
             raise LoaderError(
                 f"dlt {exc.step} step failed: {_first_line(exc)}; "
                 "fix the cause and re-run (loaded data is kept)"
-            ) from None
+            ) from exc
         if first < run.chunk_stop and run.rows.get("queue_intervals", 0) == before:
             # No rows at all: dlt runs no merge, so the chunk's range is emptied here (the API no longer
             # returns anything for it).

@@ -358,11 +358,11 @@ def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa
             raws.append(run.http.request_raw("POST", AGGREGATES_PATH, json=query))
         except ApiError as exc:
             if exc.bad_filter:
-                raise WindowError(f"window {window}: {exc}") from None
+                raise WindowError(f"window {window}: {exc}") from exc
             splittable = exc.too_large or (exc.retryable and exc.status in (429, 504))
             halves = window.halves(parse_granularity(settings.granularity)) if splittable else None
             if not halves:
-                raise WindowError(f"window {window}: {exc}") from None
+                raise WindowError(f"window {window}: {exc}") from exc
             run.note_split()
             logger.warning("window %s failed (HTTP %s); splitting it in two", window, exc.status)
             for half in halves:
@@ -396,4 +396,4 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
                 if table.num_rows:
                     yield table
     except ApiError as exc:
-        raise WindowError(f"window {window}: {exc}") from None
+        raise WindowError(f"window {window}: {exc}") from exc

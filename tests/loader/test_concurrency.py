@@ -68,3 +68,20 @@ def test_repeated_429s_halve_the_requests_in_flight(sim, db, caplog):
     assert after and _peak_in_flight(after) <= 2
     assert summary.retries >= 4
     assert interval_rows(db) == sim.ground_truth(*SIX_DAYS)
+
+
+def test_async_jobs_are_bounded_by_max_concurrent_requests(sim, db):
+    sim.faults.latency_s = 0.15
+    summary = load(
+        sim,
+        db,
+        start="2026-04-01",
+        end="2026-04-06",
+        async_jobs=True,
+        settings={"async_window_days": 1, "max_concurrent_requests": 2},
+    )
+    assert summary.async_jobs and summary.windows == 6
+    job_requests = [r for r in sim.requests if "/aggregates/jobs" in r.path]
+    assert sum(1 for r in job_requests if r.method == "POST") == 6
+    assert _peak_in_flight(job_requests) == 2
+    assert interval_rows(db) == sim.ground_truth(*SIX_DAYS)

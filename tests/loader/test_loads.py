@@ -230,3 +230,19 @@ def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
     )
     pipeline.run(genesys())
     assert interval_rows(db) == sim.ground_truth(datetime(2026, 11, 18, tzinfo=UTC), CLOCK, as_of=CLOCK)
+
+
+def test_building_the_source_makes_no_network_call(sim, monkeypatch):
+    from loader.source import genesys
+
+    for key, value in {
+        "CLIENT_ID": sim.config.client_id,
+        "CLIENT_SECRET": sim.config.client_secret,
+        "API_BASE_URL": sim.base_url,
+        "LOGIN_BASE_URL": sim.base_url,
+        "NOW": CLOCK.isoformat(),
+    }.items():
+        monkeypatch.setenv(f"SOURCES__GENESYS__{key}", value)
+    source = genesys()
+    assert sorted(source.resources) == ["queue_intervals", "queue_service_level_targets", "queues"]
+    assert sim.requests == []  # no token, no org id, no queue listing until the pipeline runs
