@@ -33,6 +33,8 @@ from loader.regions import Endpoints
 logger = logging.getLogger(__name__)
 
 RETRY_STATUS = (429, 502, 503, 504)
+# 401 retries of one request: its own renewed token once, plus tokens other threads renewed meanwhile.
+MAX_401_RETRIES = 3
 # Which permission a 403 on a path is about (shared/genesys-api.md §3).
 PERMISSIONS = (
     ("/analytics/", "analytics:conversationAggregate:view"),
@@ -173,12 +175,17 @@ class GenesysHttp:
                 self.stats.add(retries=1)
                 logger.debug("HTTP 500 on %s: retrying once", _path(request.url))
                 response = retrying_send(request, **kwargs)
-            if reauth and response.status_code == 401:
-                # The token expired early or was revoked: one new token, one retry, never more.
+            renewed = False  # whether this request already got a token renewed for it
+            for _ in range(MAX_401_RETRIES if reauth else 0):
+                if response.status_code != 401:
+                    break
+                # The token expired early or was revoked: one new token, one retry. Several threads may
+                # meet the same expired token: only the first renews it, the others retry with the new one.
                 with self._reauth_lock:
-                    # Several threads may meet the same expired token: only the first asks for a new
-                    # one, the others retry with it.
                     if request.headers.get("Authorization") == f"Bearer {self.auth.access_token}":
+                        if renewed:
+                            break  # a token renewed for this very request was refused too
+                        renewed = True
                         self.stats.add(reauths=1)
                         logger.info(
                             "HTTP 401 on %s: requesting a new access token and retrying once",
@@ -187,12 +194,12 @@ class GenesysHttp:
                         self.auth.invalidate()
                     self.auth(request)
                 response = retrying_send(request, **kwargs)
-                if response.status_code == 401:
-                    raise AuthError(
-                        f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "
-                        f"even with a fresh token{_describe(response)}: the OAuth credentials were rejected "
-                        "or lack permission; check client_id/client_secret, the region and the client's role"
-                    )
+            if reauth and response.status_code == 401:
+                raise AuthError(
+                    f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "
+                    f"even with a fresh token{_describe(response)}: the OAuth credentials were rejected "
+                    "or lack permission; check client_id/client_secret, the region and the client's role"
+                )
             return response
 
         session.send = send  # type: ignore[method-assign]
