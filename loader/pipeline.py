@@ -19,6 +19,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 
 from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
+from loader import contract
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ConfigError, LoaderError
@@ -69,6 +70,7 @@ class LoadSummary:
     granularity: str = "PT1H"
     duckdb_path: str = ""
     async_jobs: bool = False
+    groups_without_queue: int = 0
 
     @property
     def interval_rows(self) -> int:
@@ -89,6 +91,13 @@ class LoadSummary:
             f"retries {self.retries}, re-auths {self.reauths}, elapsed {self.elapsed_s:.1f} s "
             f"({rate:,.0f} interval rows/s)"
         )
+        if self.groups_without_queue:
+            # Real in Genesys (conversations that never entered a queue) and not queue figures: skipped, but
+            # never silently.
+            lines.append(
+                f"  skipped {self.groups_without_queue:,} result groups without a queueId "
+                "(conversations that never entered a queue)"
+            )
         return "\n".join(lines)
 
 
@@ -306,7 +315,7 @@ def _load_with(
     windows, use_jobs = plan_windows(config, load_range, report_tz, async_jobs)
     http = GenesysHttp(config)
     run = RunContext(config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC))
-    run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
+    run.org_id = contract.org_id(http.request_json("GET", ORG_PATH))
     _refuse_another_org(conn, run.org_id, db)
     if full_refresh and existed:
         _drop_loaded_buckets(pipeline)
@@ -339,6 +348,7 @@ def _load_with(
         granularity=config.granularity,
         duckdb_path=str(db),
         async_jobs=use_jobs,
+        groups_without_queue=run.groups_without_queue,
     )
 
 

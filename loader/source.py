@@ -17,8 +17,8 @@ import pyarrow as pa
 from dlt.extract.resource import with_hints
 from dlt.sources import DltResource
 
-from loader import aggregates, jobs
-from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_table
+from loader import aggregates, contract, jobs
+from loader.aggregates import AGGREGATES_PATH, build_query, parse_reply, parse_results
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ApiError, ConfigError, WindowError
@@ -67,6 +67,7 @@ class RunContext:
     windows_done: int = 0
     windows_split: int = 0
     org_id: str | None = None
+    groups_without_queue: int = 0  # result groups skipped: no queueId (never entered a queue)
 
     def count(self, table: str, n: int) -> None:
         self.rows[table] = self.rows.get(table, 0) + n
@@ -188,7 +189,7 @@ def resources(run: RunContext) -> list[DltResource]:
     http = run.http
     first_chunk = run.listing is None
     if run.org_id is None:
-        run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
+        run.org_id = contract.org_id(http.request_json("GET", ORG_PATH))
     if run.listing is None:
         run.listing = list_queues(http, run.settings.queue_page_size)
     listing = run.listing
@@ -392,12 +393,11 @@ def _sync_tables(
                 yield from _sync_tables(run, half, seen)
             return
         raise WindowError(f"window {window}: {exc}") from None
-    table, queue_ids = results_table(
-        decode(fetched.raw or b"{}").results, run.org_id or "", run.loaded_at, window
-    )
-    seen |= queue_ids
-    if table.num_rows:
-        yield table
+    parsed = parse_reply(fetched.raw, run.org_id or "", run.loaded_at, window, settings.granularity)
+    seen |= parsed.queue_ids
+    run.groups_without_queue += parsed.skipped_groups
+    if parsed.table.num_rows:
+        yield parsed.table
 
 
 def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
@@ -413,9 +413,12 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
             poll_cap_s=settings.job_poll_cap_s,
             timeout_s=settings.job_timeout_s,
         ):
-            table, queue_ids = results_table(results, run.org_id or "", run.loaded_at, window)
-            seen |= queue_ids
-            if table.num_rows:
-                yield table
+            parsed = parse_results(results, run.org_id or "", run.loaded_at, window, settings.granularity)
+            seen |= parsed.queue_ids
+            run.groups_without_queue += parsed.skipped_groups
+            if parsed.table.num_rows:
+                yield parsed.table
+    except contract.ContractError:
+        raise  # names its window already
     except ApiError as exc:
         raise WindowError(f"window {window}: {exc}") from None
