@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from loader.errors import LoaderError
 from loader.pipeline import run_load
+from loader.scrub import ScrubFilter, scrub
 
 EPILOG = """\
 examples:
@@ -113,10 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(ScrubFilter())  # no log line shows a secret or token, whatever a server echoed
     package = logging.getLogger("loader")
     package.handlers[:] = [handler]
     package.setLevel(logging.DEBUG if verbose else logging.INFO)
     package.propagate = False
+    # dlt logs through its own logger and handler (set up later, by the pipeline): filter at the logger.
+    logging.getLogger("dlt").addFilter(ScrubFilter())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -136,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             now=args.now,
         )
     except LoaderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: re-run the same command to complete the load", file=sys.stderr)

@@ -42,7 +42,8 @@ class Settings:
     max_retries: int = 5  # retries per request on 429/502/503/504/connection errors
     backoff_base_s: float = 1.0  # first exponential backoff step
     backoff_cap_s: float = 60.0  # longest single wait (also caps Retry-After)
-    request_timeout_s: float = 60.0
+    request_timeout_s: float = 60.0  # longest wait to connect or for the next bytes of a reply
+    request_deadline_s: float = 120.0  # total time for one request: connection plus whole body
     pace_ratio: float = 0.9  # pause when inin-ratelimit-count reaches this share of the allowed
     queue_page_size: int = 100
     # A long load is committed every ~commit_rows rows (at a window boundary): memory stays flat whatever
@@ -89,6 +90,7 @@ class Settings:
             ("backoff_base_s", 0),
             ("backoff_cap_s", 0),
             ("request_timeout_s", 0.1),
+            ("request_deadline_s", 0.1),
             ("queue_page_size", 1),
             ("commit_rows", 1),
         ):
@@ -102,7 +104,7 @@ class Settings:
 _INT_KEYS = {"initial_days", "async_after_days", "async_window_days", "job_max_resubmits"}
 _INT_KEYS |= {"max_retries", "queue_page_size", "commit_rows"}
 _FLOAT_KEYS = {"lookback_hours", "window_days", "job_poll_cap_s", "job_timeout_s", "backoff_base_s"}
-_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "pace_ratio"}
+_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "request_deadline_s", "pace_ratio"}
 _LIST_KEYS = {"media_types", "queue_ids"}
 _STR_KEYS = {"region", "api_base_url", "login_base_url", "granularity"}
 SECRET_KEYS = ("client_id", "client_secret")
