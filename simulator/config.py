@@ -42,6 +42,9 @@ class Faults:
     job_delay_s: float = 0.2
     max_interval_days: float = 32
     max_result_rows: int | None = None
+    # Replies that break the API contract (simulator.hostile.HOSTILE_KINDS), e.g. ("huge-count",).
+    hostile: tuple[str, ...] = ()
+    drip_s: float = 1.0  # seconds per byte of a "slow-drip" body
 
 
 @dataclass
