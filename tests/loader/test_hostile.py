@@ -201,7 +201,7 @@ def test_a_null_body_never_crashes_the_process(hsim: Simulator, db: Path) -> Non
 
 def test_identical_repeated_buckets_collapse(hsim: Simulator, db: Path, monkeypatch, capsys) -> None:
     hsim.faults.hostile = ("duplicate-bucket",)
-    code, out, err = run_cli(hsim, monkeypatch, capsys)
+    code, _out, err = run_cli(hsim, monkeypatch, capsys)
     assert code == 0, err
     with duckdb.connect(str(db), read_only=True) as con:
         dupes = con.execute(
