@@ -151,7 +151,12 @@ def test_http_override_to_non_loopback_host_is_refused(run, key: str) -> None:
     assert (len(sim.requests), len(sim.issued_tokens)) == (requests_before, tokens_before)
 
 
-ECHO_MODES = ("echo-credentials-401", "echo-credentials-403", "echo-credentials-500", "echo-credentials-token")
+ECHO_MODES = (
+    "echo-credentials-401",
+    "echo-credentials-403",
+    "echo-credentials-500",
+    "echo-credentials-token",
+)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +177,7 @@ def echoed() -> Iterator[tuple[Workspace, Simulator, list[subprocess.CompletedPr
 def test_echoed_credentials_fail_with_one_scrubbed_line(echoed) -> None:
     """Guards the checks below: the server did quote live credentials, and the error line shows the quote
     with every secret masked."""
-    ws, sim, results = echoed
+    _ws, sim, results = echoed
     rejected = [r for r in sim.requests if r.status in (401, 403, 500)]
     assert {r.status for r in rejected} == {401, 403, 500}
     sent = [{k.lower(): v for k, v in r.headers.items()}.get("authorization", "") for r in rejected]
