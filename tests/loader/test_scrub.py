@@ -85,6 +85,6 @@ def test_a_truncated_server_message_leaves_no_partial_token() -> None:
     scrub.register(TOKEN)
     response = Response()
     response.status_code = 500
-    response._content = ('{"message": "%s Bearer %s"}' % ("x" * 280, TOKEN)).encode()
+    response._content = f'{{"message": "{"x" * 280} Bearer {TOKEN}"}}'.encode()
     described = _describe(response)
     assert TOKEN[:5] not in described and "Bearer ***" in described
