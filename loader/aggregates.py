@@ -290,6 +290,15 @@ def parse_results(
     return Parsed(table, seen, skipped)
 
 
+# What tells two rows of one key apart (org_id is one per reply, loaded_at one per run).
+VALUE_COLUMNS = ["interval_end", *[name for name, _, _ in METRIC_COLUMNS]]
+
+
+def job_ledger(window: Window) -> contract.KeyLedger:
+    """The keys seen so far in the pages of one async job's results for `window`."""
+    return contract.KeyLedger(KEY_COLUMNS, VALUE_COLUMNS, _window_label(window))
+
+
 def results_table(
     results: pa.Array | None,
     org_id: str,

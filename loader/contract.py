@@ -277,3 +277,63 @@ def _describe_value(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value)
+
+
+def row_digest(table: pa.Table, columns: list[str]) -> np.ndarray:
+    """A 64-bit digest of each row's numeric and timestamp values in `columns` (a null differs from every
+    value), to tell an identical repeat from a conflicting one without keeping the rows."""
+    digest = np.zeros(table.num_rows, dtype=np.uint64)
+    for position, name in enumerate(columns):
+        column = table.column(name).combine_chunks()
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        if pa.types.is_floating(column.type):
+            values = column.fill_null(0).to_numpy().view(np.uint64)
+        else:
+            values = column.cast(pa.int64()).fill_null(0).to_numpy().view(np.uint64)
+        salt = np.uint64((0x9E3779B97F4A7C15 * (position + 1)) % 2**64)
+        with np.errstate(over="ignore"):  # wrapping multiplication is the point
+            mixed = (values ^ salt) * np.uint64(0xBF58476D1CE4E5B9)
+            digest = (digest * np.uint64(31)) ^ mixed ^ (~valid).astype(np.uint64)
+    return digest
+
+
+class KeyLedger:
+    """The keys of one reply that arrives in pages (an async job's results), with a digest of each row:
+    a key repeated on a later page is dropped when identical and is a ContractError when it conflicts."""
+
+    def __init__(self, key: list[str], value_columns: list[str], what: str) -> None:
+        self.key = key
+        self.value_columns = value_columns
+        self.what = what
+        self._seen: list[pa.Table] = []
+
+    def admit(self, table: pa.Table) -> pa.Table:
+        """`table` (already unique within its page) without the rows earlier pages had identically."""
+        if table.num_rows == 0:
+            return table
+        digest = pa.array(row_digest(table, self.value_columns))
+        keyed = table.select(self.key).append_column("__digest", digest)
+        keyed = keyed.append_column("__row", pa.array(np.arange(table.num_rows)))
+        if self._seen:
+            previous = pa.concat_tables(self._seen)
+            hits = keyed.join(
+                previous, self.key, join_type="inner", right_suffix="_earlier", use_threads=False
+            )
+            if hits.num_rows:
+                differs = pc.not_equal(hits.column("__digest"), hits.column("__digest_earlier"))
+                conflicts = hits.filter(differs)
+                if conflicts.num_rows:
+                    row = conflicts.slice(0, 1).to_pylist()[0]
+                    place = ", ".join(_describe_value(row[k]) for k in self.key)
+                    raise violation(
+                        self.what,
+                        f"the bucket ({place})",
+                        "values differing from an earlier page",
+                        "repeats a key of the same reply",
+                    )
+                repeated = np.zeros(table.num_rows, dtype=bool)
+                repeated[hits.column("__row").to_numpy()] = True
+                table = table.filter(pa.array(~repeated))
+                keyed = keyed.filter(pa.array(~repeated))
+        self._seen.append(keyed.select([*self.key, "__digest"]))
+        return table

@@ -404,6 +404,7 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
     """Async job for a large window: one Arrow table per results page."""
     settings = run.settings
     query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
+    ledger = aggregates.job_ledger(window)
     try:
         for results in jobs.job_results(
             run.http,
@@ -416,8 +417,9 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
             parsed = parse_results(results, run.org_id or "", run.loaded_at, window, settings.granularity)
             seen |= parsed.queue_ids
             run.groups_without_queue += parsed.skipped_groups
-            if parsed.table.num_rows:
-                yield parsed.table
+            table = ledger.admit(parsed.table)  # a key at most once in the whole job, across its pages
+            if table.num_rows:
+                yield table
     except contract.ContractError:
         raise  # names its window already
     except ApiError as exc:

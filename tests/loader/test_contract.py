@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from loader import contract
-from loader.aggregates import decode, parse_reply, parse_response
+from loader.aggregates import decode, job_ledger, parse_reply, parse_response
 from loader.contract import ContractError
 from loader.windows import Window
 
@@ -196,3 +196,30 @@ def test_page_limit_is_ceil_total_over_page_size() -> None:
     assert contract.page_limit({"total": 0, "pageSize": 5}, 5) == 0
     assert contract.page_limit({"pageCount": 7}, 5) is None
     assert contract.page_limit({"total": 10, "pageSize": "x"}, 4) == 3
+
+
+def page(*groups: dict[str, Any]):
+    return parse(*groups).table
+
+
+def test_job_pages_repeating_a_key_identically_collapse() -> None:
+    ledger = job_ledger(WINDOW)
+    assert ledger.admit(page(group())).num_rows == 1
+    later = ledger.admit(page(group(), group(key={"queueId": "q2", "mediaType": "voice"})))
+    assert later.column("queue_id").to_pylist() == ["q2"]
+
+
+def test_job_pages_repeating_a_key_with_other_values_are_an_error() -> None:
+    ledger = job_ledger(WINDOW)
+    ledger.admit(page(group()))
+    with pytest.raises(
+        ContractError, match=r"q1, voice, 2025-03-03T09:00:00Z.*differing from an earlier page"
+    ):
+        ledger.admit(page(group(stats={"count": 6})))
+
+
+def test_a_null_and_a_zero_differ_in_the_row_digest() -> None:
+    ledger = job_ledger(WINDOW)
+    ledger.admit(page(group(metric="nOverSla", stats={"count": 0})))
+    with pytest.raises(ContractError):
+        ledger.admit(page(group(metric="nOffered", stats={"count": 0})))
