@@ -73,14 +73,3 @@ class ScrubFilter(logging.Filter):
             record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
-
-
-def install(*loggers: logging.Logger) -> None:
-    """Put a ScrubFilter on every handler of these loggers (default: root, `loader` and `dlt`).
-
-    Handler filters see the records of child loggers too (logger filters do not)."""
-    targets = loggers or (logging.getLogger(), logging.getLogger("loader"), logging.getLogger("dlt"))
-    for logger in targets:
-        for handler in logger.handlers:
-            if not any(isinstance(f, ScrubFilter) for f in handler.filters):
-                handler.addFilter(ScrubFilter())

@@ -171,13 +171,21 @@ def test_a_contract_violation_fails_its_window_and_writes_nothing(
     assert fingerprint(db) == before  # no row changed, the cursor did not move
 
 
-def test_async_job_pages_are_checked_too(hsim: Simulator, db: Path, monkeypatch, capsys) -> None:
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("huge-count", ["nOffered.count", "= 1e+30"]), ("null-body", ["the reply body is null"])],
+)
+def test_async_job_pages_are_checked_too(
+    hsim: Simulator, db: Path, monkeypatch, capsys, mode: str, expected: list[str]
+) -> None:
     before = fingerprint(db)
-    hsim.faults.hostile = ("huge-count",)
+    hsim.faults.hostile = (mode,)
     code, _out, err = run_cli(hsim, monkeypatch, capsys, "--async-jobs")
     assert code == 1
     line = one_error_line(err)
-    assert "the aggregates reply for window" in line and "nOffered.count" in line and "= 1e+30" in line
+    assert "the aggregates reply for window 20" in line and "nothing of this window was written" in line
+    for text in expected:
+        assert text in line, line
     assert any(r.path.endswith("/results") for r in hsim.requests)
     assert fingerprint(db) == before
 
