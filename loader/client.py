@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import random
 import re
+import socket
+import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +26,11 @@ from dlt.sources.helpers.requests.retry import (
 from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import PreparedRequest, RequestException, Response
+from requests.adapters import HTTPAdapter
 from requests.exceptions import ChunkedEncodingError, ReadTimeout, Timeout
 from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
@@ -62,6 +68,61 @@ class CallStats:
 
 class DeadlineExceeded(Timeout):
     """A request did not complete (connection plus whole body) within its total deadline."""
+
+
+# The deadline (time.monotonic()) of the request the current thread is sending, for the connections below.
+_request = threading.local()
+
+
+class _DeadlineConnection:
+    """Shuts its socket when the request's total deadline passes while the status line and headers are
+    still arriving: each byte of a dripped header resets the per-read timeout, so nothing else would end
+    it. (The body is read by _read_body, which checks the deadline between reads.)"""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_request, "deadline", None)
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections that honour the sending thread's request deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class GenesysWait(wait_exponential_retry_after):
@@ -121,6 +182,8 @@ class GenesysHttp:
     # --- session machinery -------------------------------------------------------------------------
     def _session(self, reauth: bool) -> Session:
         session = Session(timeout=self.settings.request_timeout_s, raise_for_status=False)
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, DeadlineAdapter())
         session.headers["User-Agent"] = "genesys-queue-sla-loader"
         plain_send = session.send
 
@@ -133,7 +196,15 @@ class GenesysHttp:
             kwargs["timeout"] = (min(deadline_s, self.settings.request_timeout_s),) * 2
             kwargs["allow_redirects"] = False
             kwargs["stream"] = True
-            response = plain_send(request, **kwargs)
+            _request.deadline = started + deadline_s
+            try:
+                response = plain_send(request, **kwargs)
+            except RequestException:
+                if time.monotonic() >= started + deadline_s:  # the watchdog cut a dripping header
+                    raise DeadlineExceeded(f"no complete reply within {deadline_s:g} s") from None
+                raise
+            finally:
+                _request.deadline = None
             _read_body(response, started + deadline_s, deadline_s)
             logger.debug(
                 "%s %s -> %s in %.3f s",

@@ -28,8 +28,17 @@ class _Hostile(BaseHTTPRequestHandler):
         self.rfile.read(length)
         if self.path == "/oauth/token" and self.server.mode == "token-redirect":  # type: ignore[attr-defined]
             self._reply(302, b"", {"Location": "http://127.0.0.1:9/oauth/token"})
-        elif self.path == "/oauth/token":
+        elif self.path == "/oauth/token" or self.server.mode == "normal":  # type: ignore[attr-defined]
             self._reply(200, b'{"access_token": "tok-abcdef", "expires_in": 3600}')
+        elif self.server.mode == "drip-headers":  # type: ignore[attr-defined]
+            head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"a" * 100 + b"\r\nContent-Length: 2\r\n\r\n{}"
+            try:
+                for offset in range(len(head)):
+                    time.sleep(0.1)
+                    self.wfile.write(head[offset : offset + 1])
+                    self.wfile.flush()
+            except OSError:
+                return
         elif self.server.mode == "drip":  # type: ignore[attr-defined]
             body = b'{"results": []}' * 10
             self.send_response(200)
@@ -106,3 +115,20 @@ def test_a_dripping_body_hits_the_total_deadline(server) -> None:
             "POST", "/analytics/conversations/aggregates/query", json={}
         )
     assert time.monotonic() - started < 4
+
+
+def test_dripping_headers_hit_the_total_deadline_too(server) -> None:
+    """The status line and headers a byte per 0.1 s (~15 s): each read is quick, the deadline ends it."""
+    server.mode = "drip-headers"
+    started = time.monotonic()
+    with pytest.raises(ApiError, match=r"did not complete within its total deadline of 1 s"):
+        http_for(server, request_deadline_s=1, request_timeout_s=5).request_raw(
+            "POST", "/analytics/conversations/aggregates/query", json={}
+        )
+    assert time.monotonic() - started < 4
+
+
+def test_a_normal_reply_is_read_whole(server) -> None:
+    server.mode = "normal"
+    body = http_for(server).request_raw("GET", "/oauth/token")
+    assert body == b'{"access_token": "tok-abcdef", "expires_in": 3600}'
