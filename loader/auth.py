@@ -11,6 +11,7 @@ from typing import Any
 from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from requests import PreparedRequest, RequestException
 
+from loader import scrub
 from loader.errors import AuthError
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        # From here on, no message or log line can show the secret or the Basic credentials.
+        scrub.register_client(self.client_id, self.client_secret)
         self._expires_at = 0.0  # time.monotonic() deadline including the margin
         self.tokens_obtained = 0
         self._token_lock = threading.RLock()
@@ -81,11 +84,18 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
         try:
             payload = response.json()
             token = payload["access_token"]
-        except (ValueError, KeyError, TypeError):
+            expires_in = float(payload.get("expires_in") or self.default_token_expiration)
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise AuthError(
-                f"the token reply from {self.access_token_url} has no access_token; check login_base_url"
+                f"the token reply from {self.access_token_url} has no access_token and expires_in; "
+                "check login_base_url"
             ) from None
-        expires_in = float(payload.get("expires_in") or self.default_token_expiration)
+        if not isinstance(token, str) or not token.strip() or not expires_in > 0:
+            raise AuthError(
+                f"the token reply from {self.access_token_url} has an empty access_token or a non-positive "
+                "expires_in; check login_base_url"
+            )
+        scrub.register(str(token))  # before anything else can see it
         self.access_token = str(token)
         self._expires_at = time.monotonic() + expires_in - renewal_margin_s(expires_in)
         self.tokens_obtained += 1
@@ -108,4 +118,5 @@ def _oauth_error(response: Any) -> str:
     if not isinstance(body, dict):
         return ""
     parts = [str(body.get(k)) for k in ("error", "error_description", "message") if body.get(k)]
-    return ": ".join(parts)[:200]
+    # Scrubbed before it is cut short, so no partial secret survives the cut.
+    return scrub.scrub(": ".join(parts))[:200]

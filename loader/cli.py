@@ -19,6 +19,7 @@ from loader.config import Settings, load_settings
 from loader.errors import LoaderError
 from loader.pipeline import check_database, check_request, run_load
 from loader.progress import Progress
+from loader.scrub import ScrubFilter, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(ScrubFilter())  # no log line shows a secret or token, whatever a server echoed
     package = logging.getLogger("loader")
     package.handlers[:] = [handler]
     package.setLevel(logging.DEBUG if verbose else logging.INFO)
     package.propagate = False
+    # dlt logs through its own logger and handler (set up later, by the pipeline): filter at the logger.
+    logging.getLogger("dlt").addFilter(ScrubFilter())
 
 
 class Terminated(KeyboardInterrupt):
@@ -255,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     except LoaderError as exc:
         progress.close()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {scrub(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
         progress.close()

@@ -1,14 +1,18 @@
 """Genesys HTTP client: dlt RESTClient + retrying session with Genesys rate-limit pacing, 401 re-auth and
-error mapping (endpoint, status, Genesys message/code, correlation id; never a token or secret)."""
+error mapping (endpoint, status, Genesys message/code, correlation id; never a token or secret).
+
+Transport rules: redirects are never followed (a redirect is an error naming its Location), and every
+request has a total deadline covering the connection and the whole body, not only a per-read timeout."""
 
 from __future__ import annotations
 
 import logging
 import random
 import re
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from contextlib import nullcontext, suppress
 from typing import Any
 
 import orjson
@@ -20,15 +24,22 @@ from dlt.sources.helpers.requests.retry import (
 )
 from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import PreparedRequest, RequestException, Response
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ReadTimeout, Timeout
 from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
 
+from loader import contract
 from loader.auth import GenesysClientCredentials
 from loader.config import Settings
 from loader.errors import ApiError, AuthError
 from loader.ratelimit import RateLimiter
 from loader.regions import Endpoints
+from loader.scrub import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +53,7 @@ PERMISSIONS = (
 )
 # A 400 naming the filter or its predicates is about the query's filter, never about the window's size.
 BAD_FILTER = re.compile(r"filter|predicate", re.I)
+READ_CHUNK = 256 * 1024
 TOO_LARGE = re.compile(r"too (large|many|big)|exceed|maximum|max(imum)? (interval|result)|limit", re.I)
 
 
@@ -69,6 +81,65 @@ class CallStats:
 
     def snapshot(self) -> tuple[int, int]:
         return getattr(self._mine, "calls", 0), getattr(self._mine, "retries", 0)
+
+
+class DeadlineExceeded(Timeout):
+    """A request did not complete (connection plus whole body) within its total deadline."""
+
+
+# The deadline (time.monotonic()) of the request the current thread is sending, for the connections below.
+_request = threading.local()
+
+
+class _DeadlineConnection:
+    """Shuts its socket when the request's total deadline passes while the status line and headers are
+    still arriving: each byte of a dripped header resets the per-read timeout, so nothing else would end
+    it. (The body is read by _read_body, which checks the deadline between reads.)"""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_request, "deadline", None)
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections that honour the sending thread's request deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class GenesysWait(wait_exponential_retry_after):
@@ -109,6 +180,7 @@ class GenesysHttp:
         self, settings: Settings, endpoints: Endpoints | None = None, limiter: RateLimiter | None = None
     ) -> None:
         self.settings = settings
+        self.deadline_s = settings.request_deadline_s
         self.endpoints = endpoints or settings.endpoints
         self.stats = CallStats()
         self._reauth_lock = threading.RLock()
@@ -133,17 +205,37 @@ class GenesysHttp:
     # --- session machinery -------------------------------------------------------------------------
     def _session(self, reauth: bool) -> Session:
         session = Session(timeout=self.settings.request_timeout_s, raise_for_status=False)
+        for prefix in ("http://", "https://"):
+            # A pooled connection per request in flight, so concurrent windows reuse their connections.
+            pool = max(DEFAULT_POOLSIZE, self.settings.max_concurrent_requests)
+            session.mount(prefix, DeadlineAdapter(pool_connections=pool, pool_maxsize=pool))
         session.headers["User-Agent"] = "genesys-queue-sla-loader"
         plain_send = session.send
 
         def counted_send(request: PreparedRequest, **kwargs: Any) -> Response:
             self.stats.add(calls=1)
-            started = time.monotonic()
-            if reauth:  # API requests share the allowance; token requests are not counted against it
-                with self.limiter.slot():
+            # API requests share the allowance; token requests are not counted against it. The slot is
+            # held until the whole body is read (the request is in flight until then), and the deadline
+            # starts once the slot is granted: a wait for the limiter is not the server's slowness.
+            with self.limiter.slot() if reauth else nullcontext():
+                started = time.monotonic()
+                deadline_s = self.deadline_s
+                # No per-read or connect wait may outlast the whole request's deadline.
+                kwargs["timeout"] = (min(deadline_s, self.settings.request_timeout_s),) * 2
+                kwargs["allow_redirects"] = False
+                kwargs["stream"] = True
+                _request.deadline = started + deadline_s
+                try:
                     response = plain_send(request, **kwargs)
-            else:
-                response = plain_send(request, **kwargs)
+                except RequestException:
+                    if time.monotonic() >= started + deadline_s:  # the watchdog cut a dripping header
+                        raise DeadlineExceeded(f"no complete reply within {deadline_s:g} s") from None
+                    raise
+                finally:
+                    _request.deadline = None
+                _read_body(response, started + deadline_s, deadline_s)
+                # Before the slot is released: a 429's pause is in force before another request starts.
+                self._note_rate_limit(response)
             logger.debug(
                 "%s %s -> %s in %.3f s",
                 request.method,
@@ -151,7 +243,8 @@ class GenesysHttp:
                 response.status_code,
                 time.monotonic() - started,
             )
-            self._note_rate_limit(response)
+            if response.is_redirect or 300 <= response.status_code < 400:
+                raise _redirect_error(response, request)
             return response
 
         retrying = Retrying(
@@ -233,6 +326,14 @@ class GenesysHttp:
         """Send one API request (retries, re-auth included); return the body of the 2xx answer."""
         try:
             response = self.rest.request(path, method=method, json=json, params=params)  # type: ignore[arg-type]
+        except DeadlineExceeded:
+            raise ApiError(
+                f"{method} /api/v2{path} did not complete within its total deadline of {self.deadline_s:g} s "
+                f"(connection plus whole body) in {self.settings.max_retries + 1} attempts: the server is "
+                "too slow or stalled; check the network and re-run",
+                endpoint=f"{method} /api/v2{path}",
+                retryable=True,
+            ) from None
         except RequestException as exc:
             raise ApiError(
                 f"{method} /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
@@ -243,35 +344,63 @@ class GenesysHttp:
         raise_for_genesys(response, method, path)
         return response.content
 
-    def request_json(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
-        """Like request_raw, parsed as JSON."""
+    def request_json(
+        self, method: str, path: str, *, json: Any = None, params: dict | None = None
+    ) -> dict[str, Any]:
+        """Like request_raw, parsed as a JSON object: an empty, `null`, non-JSON or non-object body is a
+        one-line ContractError (every Genesys endpoint the loader calls answers an object)."""
         content = self.request_raw(method, path, json=json, params=params)
+        what = f"{method} /api/v2{path}"
+        body = contract.check_body(content, what)
         try:
-            return orjson.loads(content) if content else {}
+            doc = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise ApiError(
-                f"{method} /api/v2{path} answered with a body that is not JSON; check api_base_url"
+            raise contract.ContractError(
+                f"{what} breaks the API contract: the reply body is not JSON; check api_base_url"
             ) from None
+        return contract.check_object(doc, what)
 
-    def paginate(self, path: str, paginator: BasePaginator, params: dict | None = None) -> Iterator[Any]:
-        """Pages of `path` (dlt paginator drives the query parameters); yields each page's parsed JSON."""
-        try:
-            for page in self.rest.paginate(
-                path,
-                params=params,
-                paginator=paginator,
-                data_selector="$",
-                hooks={"response": [lambda response, *a, **k: None]},
-            ):
-                raise_for_genesys(page.response, "GET", path)
-                yield orjson.loads(page.response.content)
-        except RequestException as exc:
-            raise ApiError(
-                f"GET /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
-                f"({type(exc).__name__}); check the network and re-run",
-                endpoint=f"GET /api/v2{path}",
-                retryable=True,
-            ) from None
+
+def _read_body(response: Response, deadline: float, deadline_s: float) -> None:
+    """Read the streamed body into response._content, giving up at `deadline` (time.monotonic()).
+
+    read1 returns whatever has arrived, so a body dripped a byte at a time is checked against the
+    deadline after every byte. Transport failures surface as the requests exceptions the retry
+    policy knows."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(f"no complete reply within {deadline_s:g} s")
+            chunk = raw.read1(READ_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except ReadTimeoutError as exc:
+        response.close()
+        raise ReadTimeout(str(exc)) from None
+    except Urllib3Error as exc:  # a connection reset or a short body mid-read
+        response.close()
+        raise ChunkedEncodingError(str(exc)) from None
+    except DeadlineExceeded:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    raw.release_conn()  # the body is read to its end: the kept-alive connection goes back to the pool
+
+
+def _redirect_error(response: Response, request: PreparedRequest) -> ApiError:
+    """A redirect is never followed (it could lead to another host): one line naming the Location."""
+    location = response.headers.get("Location") or "no Location header"
+    endpoint = f"{request.method} {_path(request.url)}"
+    return ApiError(
+        f"{endpoint} answered HTTP {response.status_code} redirecting to {location}; redirects are not "
+        "followed: check api_base_url, login_base_url and region",
+        status=response.status_code,
+        endpoint=endpoint,
+    )
 
 
 def _path(url: str | None) -> str:
@@ -289,7 +418,8 @@ def _describe(response: Response) -> str:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    message = str(body.get("message") or "").strip()[:300]
+    # Scrubbed before it is cut short, so no partial secret or token survives the cut.
+    message = scrub(str(body.get("message") or "")).strip()[:300]
     code = body.get("code")
     correlation = response.headers.get("inin-correlation-id") or body.get("contextId")
     parts = []

@@ -44,7 +44,8 @@ class Settings:
     max_retries: int = 5  # retries per request on 429/502/503/504/connection errors
     backoff_base_s: float = 1.0  # first exponential backoff step
     backoff_cap_s: float = 60.0  # longest single wait (also caps Retry-After)
-    request_timeout_s: float = 60.0
+    request_timeout_s: float = 60.0  # longest wait to connect or for the next bytes of a reply
+    request_deadline_s: float = 120.0  # total time for one request: connection plus whole body
     pace_ratio: float = 0.9  # pause when inin-ratelimit-count reaches this share of the allowed
     queue_page_size: int = 100
     # aggregates windows (or async jobs) in flight at once, all under one shared rate limiter
@@ -110,6 +111,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "backoff_base_s": (0, 600),
     "backoff_cap_s": (0, 3600),
     "request_timeout_s": (0.1, 3600),
+    "request_deadline_s": (0.1, 86_400),
     "pace_ratio": (0.01, 1),
     "queue_page_size": (1, 500),
     "commit_rows": (1, 100_000_000),
@@ -118,7 +120,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
 _INT_KEYS = {"initial_days", "async_after_days", "async_window_days", "job_max_resubmits"}
 _INT_KEYS |= {"max_retries", "queue_page_size", "commit_rows", "max_concurrent_requests"}
 _FLOAT_KEYS = {"lookback_hours", "window_days", "job_poll_cap_s", "job_timeout_s", "backoff_base_s"}
-_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "pace_ratio"}
+_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "request_deadline_s", "pace_ratio"}
 _LIST_KEYS = {"media_types", "queue_ids"}
 _STR_KEYS = {"region", "api_base_url", "login_base_url", "granularity"}
 SECRET_KEYS = ("client_id", "client_secret")

@@ -40,7 +40,7 @@ def job_results(
         status = _wait(http, job_id, window, poll_cap_s, timeout_s, sleep)
         last_state = status.get("state", "?")
         if last_state == "FULFILLED":
-            yield from _pages(http, job_id)
+            yield from _pages(http, job_id, window)
             return
         logger.warning(
             "async job for window %s ended %s (%s); resubmitting (%d of %d)",
@@ -56,14 +56,15 @@ def job_results(
     )
 
 
-def _pages(http: GenesysHttp, job_id: str) -> Iterator[Any]:
+def _pages(http: GenesysHttp, job_id: str, window: Window) -> Iterator[Any]:
     """Follow `cursor` through the results. Not dlt's cursor paginator: it would parse every (large) page a
     second time with the stdlib json module, which costs more than the whole load of the page."""
     cursor: str | None = None
     seen: set[str] = set()
     while True:
         params = {"cursor": cursor} if cursor else None
-        page = decode(http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params))
+        raw = http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params)
+        page = decode(raw, f"the aggregates reply for window {window}")
         yield page.results
         cursor = page.cursor
         if not cursor or cursor in seen:

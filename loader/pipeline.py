@@ -69,6 +69,7 @@ class LoadSummary:
     granularity: str = "PT1H"
     duckdb_path: str = ""
     async_jobs: bool = False
+    groups_without_queue: int = 0
 
     @property
     def interval_rows(self) -> int:
@@ -89,6 +90,13 @@ class LoadSummary:
             f"retries {self.retries}, re-auths {self.reauths}, elapsed {self.elapsed_s:.1f} s "
             f"({rate:,.0f} interval rows/s)"
         )
+        if self.groups_without_queue:
+            # Real in Genesys (conversations that never entered a queue) and not queue figures: skipped, but
+            # never silently.
+            lines.append(
+                f"  skipped {self.groups_without_queue:,} result groups without a queueId "
+                "(conversations that never entered a queue)"
+            )
         return "\n".join(lines)
 
 
@@ -375,6 +383,7 @@ def _load_with(
         granularity=config.granularity,
         duckdb_path=str(db),
         async_jobs=use_jobs,
+        groups_without_queue=run.groups_without_queue,
     )
 
 

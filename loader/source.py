@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 from dlt.extract.resource import with_hints
 
-from loader import aggregates, jobs
-from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_table
+from loader import aggregates, contract, jobs
+from loader.aggregates import AGGREGATES_PATH, build_query, parse_reply, parse_results
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ApiError, ConfigError, WindowError
@@ -78,6 +78,8 @@ class RunContext:
     org_id: str | None = None
     # called with (window marker, Window) on the consuming thread after each window (progress display)
     on_window: Callable[[WindowDone, Window], None] | None = None
+    # result groups skipped: no queueId (never entered a queue); added to by every window's worker thread
+    groups_without_queue: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, table: str, n: int) -> None:
@@ -88,11 +90,17 @@ class RunContext:
         with self._lock:
             self.windows_split += 1
 
+    def note_skipped_groups(self, n: int) -> None:
+        """Count result groups without a queueId (worker threads add theirs concurrently)."""
+        if n:
+            with self._lock:
+                self.groups_without_queue += n
+
     def org(self) -> str:
         """The org id (`organizations/me`), fetched once."""
         with self._lock:
             if self.org_id is None:
-                self.org_id = str(self.http.request_json("GET", ORG_PATH)["id"])
+                self.org_id = contract.org_id(self.http.request_json("GET", ORG_PATH))
             return self.org_id
 
     def queue_listing(self) -> list[dict[str, Any]]:
@@ -369,9 +377,14 @@ def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa
                 yield from _sync_tables(run, half, seen)
             return
     org_id = run.org()
+    # Batches of one window must not repeat a key either (dlt's merge skips deduplication): with more than
+    # one, a key repeated across their replies is dropped when identical and an error when it conflicts.
+    ledger = aggregates.job_ledger(window) if len(raws) > 1 else None
     for raw in raws:
-        table, queue_ids = results_table(decode(raw or b"{}").results, org_id, run.loaded_at, window)
-        seen |= queue_ids
+        parsed = parse_reply(raw, org_id, run.loaded_at, window, settings.granularity)
+        seen |= parsed.queue_ids
+        run.note_skipped_groups(parsed.skipped_groups)
+        table = ledger.admit(parsed.table) if ledger is not None else parsed.table
         if table.num_rows:
             yield table
 
@@ -380,6 +393,7 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
     """Async jobs for a large window (one per queue_ids batch): one Arrow table per results page."""
     settings = run.settings
     org_id = run.org()
+    ledger = aggregates.job_ledger(window)  # a key at most once in the window, across jobs and pages
     try:
         for query in query_batches(settings, window):
             for results in jobs.job_results(
@@ -391,9 +405,13 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
                 timeout_s=settings.job_timeout_s,
                 sleep=run.http.limiter.sleep,
             ):
-                table, queue_ids = results_table(results, org_id, run.loaded_at, window)
-                seen |= queue_ids
+                parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
+                seen |= parsed.queue_ids
+                run.note_skipped_groups(parsed.skipped_groups)
+                table = ledger.admit(parsed.table)
                 if table.num_rows:
                     yield table
+    except contract.ContractError:
+        raise  # names its window already
     except ApiError as exc:
         raise WindowError(f"window {window}: {exc}") from exc

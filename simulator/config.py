@@ -46,6 +46,9 @@ class Faults:
     max_filter_predicates: int | None = None
     # (queue id, media type) pairs whose buckets the API stops returning, e.g. after a correction
     hidden_groups: set[tuple[str, str]] = field(default_factory=set)
+    # Replies that break the API contract (simulator.hostile.HOSTILE_KINDS), e.g. ("huge-count",).
+    hostile: tuple[str, ...] = ()
+    drip_s: float = 1.0  # seconds per byte of a "slow-drip" body
 
 
 @dataclass

@@ -21,6 +21,7 @@ from simulator.clock import SimClock
 from simulator.config import Faults, SimulatorConfig
 from simulator.data import bucket_edges, figures, figures_to_rows, select_pairs
 from simulator.faults import RateLimiter, TokenStore
+from simulator.hostile import DecoyServer
 from simulator.org import SimulatedOrg, build_org
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,15 @@ class Simulator:
         self._httpd.sim = self
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
+        self._decoy: DecoyServer | None = None
+        self._decoy_lock = threading.Lock()
+
+    def decoy(self) -> DecoyServer:
+        """The other 127.0.0.1 server hostile redirects point at (started on first use)."""
+        with self._decoy_lock:
+            if self._decoy is None:
+                self._decoy = DecoyServer()
+            return self._decoy
 
     @property
     def faults(self) -> Faults:
@@ -102,6 +112,8 @@ class Simulator:
         self._httpd.shutdown()
         self._httpd.close_connections()
         self._httpd.server_close()
+        if self._decoy is not None:
+            self._decoy.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -247,8 +259,22 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.log_request(reply.status, len(reply.body))
-        if len(reply.body) < 65_536:
+        if reply.drip_s > 0:
+            self._drip(head, reply.body, reply.drip_s)
+        elif len(reply.body) < 65_536:
             self.wfile.write(head + reply.body)  # one segment for small replies
         else:
             self.request.sendall(head)  # a big body goes out as it is, without another copy
             self.request.sendall(reply.body)
+
+    def _drip(self, head: bytes, body: bytes, interval_s: float) -> None:
+        """Headers at once, then the body a byte at a time (hostile "slow-drip"); stops when the client
+        hangs up or the server stops."""
+        self.close_connection = True
+        try:
+            self.request.sendall(head)
+            for offset in range(len(body)):
+                time.sleep(interval_s)
+                self.request.sendall(body[offset : offset + 1])
+        except OSError:
+            return
