@@ -300,20 +300,12 @@ def job_ledger(window: Window) -> contract.KeyLedger:
     return contract.KeyLedger(KEY_COLUMNS, VALUE_COLUMNS, _window_label(window))
 
 
-def results_table(
-    results: pa.Array | None,
+def parse_reply(
+    raw: bytes | None,
     org_id: str,
     loaded_at: datetime,
     window: Window | None = None,
-    granularity: str | None = None,
-) -> tuple[pa.Table, set[str]]:
-    """Flat results (one struct per group) -> checked rows per group x bucket, plus the queue ids seen."""
-    parsed = parse_results(results, org_id, loaded_at, window, granularity)
-    return parsed.table, parsed.queue_ids
-
-
-def parse_reply(
-    raw: bytes | None, org_id: str, loaded_at: datetime, window: Window, granularity: str
+    granularity: str | None = "PT1H",
 ) -> Parsed:
     """One sync aggregates reply for `window` -> checked rows (absent metrics are nulls, never zeros)."""
     what = _window_label(window)
@@ -323,6 +315,5 @@ def parse_reply(
 def parse_response(
     raw: bytes, org_id: str, loaded_at: datetime, window: Window | None = None, granularity: str = "PT1H"
 ) -> pa.Table:
-    """One sync aggregates response body -> Arrow table (absent metrics are nulls, never zeros)."""
-    what = _window_label(window)
-    return parse_results(decode(raw, what).results, org_id, loaded_at, window, granularity, what).table
+    """One sync aggregates response body -> its checked Arrow table (parse_reply without the counts)."""
+    return parse_reply(raw, org_id, loaded_at, window, granularity).table

@@ -218,6 +218,10 @@ class GenesysHttp:
             # held until the whole body is read (the request is in flight until then), and the deadline
             # starts once the slot is granted: a wait for the limiter is not the server's slowness.
             with self.limiter.slot() if reauth else nullcontext():
+                if reauth:
+                    # The token was attached when the request was prepared; the wait for the slot may have
+                    # outlasted it (a 429 pause, say): renew it now rather than send it expired.
+                    self.auth(request)
                 started = time.monotonic()
                 deadline_s = self.deadline_s
                 # No per-read or connect wait may outlast the whole request's deadline.

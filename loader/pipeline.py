@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import dlt
@@ -37,6 +37,7 @@ from loader.source import (
 from loader.windows import Window, parse_local_date, parse_timezone, plan_range
 
 logger = logging.getLogger(__name__)
+_E = TypeVar("_E", bound=BaseException)
 
 PIPELINE_NAME = "genesys"
 PIPELINES_DIRNAME = ".dlt_pipelines"
@@ -456,11 +457,17 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
 
 def _interrupt_cause(exc: BaseException) -> KeyboardInterrupt | None:
     """The KeyboardInterrupt (SIGINT, or SIGTERM as the CLI maps it) that dlt wrapped, if any."""
+    return _wrapped(exc, KeyboardInterrupt)
+
+
+def _wrapped(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of `kind` in `exc` or the exceptions dlt wrapped inside it (its `exception`
+    attribute, else the cause or context), if any."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, KeyboardInterrupt):
+        if isinstance(current, kind):
             return current
         nested = getattr(current, "exception", None)
         current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
@@ -533,12 +540,4 @@ def _first_line(exc: BaseException) -> str:
 
 def _loader_cause(exc: BaseException) -> LoaderError | None:
     """The LoaderError inside dlt's wrapped exceptions, if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, LoaderError):
-            return current
-        nested = getattr(current, "exception", None)
-        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
-    return None
+    return _wrapped(exc, LoaderError)
