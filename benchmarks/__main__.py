@@ -94,6 +94,14 @@ def _versions() -> str:
     return ", ".join(f"{n} {version(n)}" for n in names) + f", Python {platform.python_version()}"
 
 
+class _Rows(list):
+    """The table's rows; each is also printed as soon as it is measured (a long run shows progress)."""
+
+    def append(self, row: tuple[str, str, str, str]) -> None:
+        super().append(row)
+        print("measured: " + " | ".join(row), flush=True)
+
+
 # Benchmarks by name, for `make bench BENCH=loader-latency` or `python -m benchmarks --only loader,dbt`.
 BENCHES = ("simulator", "loader", "loader-latency", "loader-memory", "dbt")
 
@@ -117,7 +125,7 @@ def main() -> None:
     q200, q500 = max(2, int(200 * scale)), max(2, int(500 * scale))
     d90, d30, d365 = max(2, int(90 * scale)), max(2, int(30 * scale)), max(3, int(365 * scale))
 
-    rows: list[tuple[str, str, str, str]] = []
+    rows = _Rows()
     with tempfile.TemporaryDirectory(prefix="genesys-bench-") as tmp:
         workdir = Path(tmp)
         if "simulator" in selected:
