@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
+from dlt.pipeline.trace import TRACE_FILE_NAME
 
 from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
 from loader.client import GenesysHttp
@@ -239,7 +240,7 @@ def _load(
     # than the file (an older copy restored) or belong to another copy of it. dlt would prefer its local
     # state then, so the folder is dropped and dlt restores the state from the database (sync_destination).
     # Packages left in it by an interrupted run were never committed: their windows are fetched again.
-    shutil.rmtree(workdir, ignore_errors=True)
+    kept_trace = _clear_working_folder(workdir)
     conn = _connect(db)
     discard = False
     try:
@@ -255,6 +256,8 @@ def _load(
         conn.close()
         if discard:
             _remove_database(db, workdir)
+        else:
+            _keep_trace(workdir, kept_trace)
 
 
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -265,6 +268,24 @@ def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.Error:
         return True  # cannot tell: keep the file
     return bool(found and found[0])
+
+
+def _clear_working_folder(workdir: Path) -> bytes | None:
+    """Drop dlt's local state, schemas and packages; return the last run's trace (what `dlt pipeline
+    genesys trace` shows) for _keep_trace, since dlt itself wipes the folder when it restores the state."""
+    trace = workdir / PIPELINE_NAME / TRACE_FILE_NAME
+    kept = trace.read_bytes() if trace.is_file() else None
+    shutil.rmtree(workdir, ignore_errors=True)
+    return kept
+
+
+def _keep_trace(workdir: Path, kept: bytes | None) -> None:
+    """Put the previous trace back when this run saved none: a run that fails before dlt starts (rejected
+    credentials, say) must not erase the record of the failure before it. A trace decides nothing."""
+    trace = workdir / PIPELINE_NAME / TRACE_FILE_NAME
+    if kept is not None and not trace.exists():
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        trace.write_bytes(kept)
 
 
 def _remove_database(db: Path, workdir: Path) -> None:
