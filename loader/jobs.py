@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from loader import contract
 from loader.aggregates import decode
 from loader.client import GenesysHttp
 from loader.errors import WindowError
@@ -36,7 +37,7 @@ def job_results(
     body = {**query, "pageSize": JOB_PAGE_SIZE}
     last_state = "?"
     for attempt in range(max_resubmits + 1):
-        job_id = http.request_json("POST", JOBS_PATH, json=body)["jobId"]
+        job_id = _job_id(http.request_json("POST", JOBS_PATH, json=body), window)
         status = _wait(http, job_id, window, poll_cap_s, timeout_s, sleep)
         last_state = status.get("state", "?")
         if last_state == "FULFILLED":
@@ -54,6 +55,16 @@ def job_results(
         f"window {window}: the async aggregates job ended {last_state} {max_resubmits + 1} times; "
         "re-run later or load smaller ranges (sync queries)"
     )
+
+
+def _job_id(reply: dict[str, Any], window: Window) -> str:
+    """The submitted job's id: a non-empty string, or a one-line ContractError naming the window."""
+    job_id = reply.get("jobId")
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise contract.violation(
+            f"the async job reply for window {window}", "jobId", job_id, "is not a non-empty string"
+        )
+    return job_id
 
 
 def _pages(http: GenesysHttp, job_id: str, window: Window) -> Iterator[Any]:

@@ -223,3 +223,28 @@ def test_a_null_and_a_zero_differ_in_the_row_digest() -> None:
     ledger.admit(page(group(metric="nOverSla", stats={"count": 0})))
     with pytest.raises(ContractError):
         ledger.admit(page(group(metric="nOffered", stats={"count": 0})))
+
+
+class _JobReplies:
+    """Stands in for GenesysHttp: answers the async job submission with `reply`."""
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        self.reply = reply
+        self.calls = 0
+
+    def request_json(self, method: str, path: str, **_: Any) -> dict[str, Any]:
+        self.calls += 1
+        return self.reply
+
+
+@pytest.mark.parametrize("reply", [{}, {"jobId": None}, {"jobId": ""}, {"jobId": 7}])
+def test_a_job_submission_without_a_job_id_is_one_contract_line(reply: dict[str, Any]) -> None:
+    from loader.jobs import job_results
+
+    http = _JobReplies(reply)
+    with pytest.raises(ContractError) as caught:
+        list(job_results(http, {}, WINDOW, max_resubmits=2, poll_cap_s=0.01, timeout_s=1))  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message.startswith(f"the async job reply for window {WINDOW} breaks the API contract: jobId = ")
+    assert "is not a non-empty string" in message and "\n" not in message
+    assert http.calls == 1  # never polled nor resubmitted
