@@ -114,11 +114,13 @@ class WindowFeed:
             self._cond.notify_all()
 
     def window_rows(self, index: int) -> int:
-        """Wait until window `index` is fully fetched (or failed); its rows (0 after a failure)."""
+        """Rows of window `index` once fully fetched (0 after a failure); for a window larger than the feed
+        holds, the rows queued so far (nobody consumes while this waits, so waiting for the rest would
+        deadlock): already enough to size a commit."""
         with self._cond:
             while index not in self._complete and index >= self._hand and not self._closed:
-                if not any(t.is_alive() for t in self._threads):
-                    return 0
+                if self._rows >= self._max_rows or not any(t.is_alive() for t in self._threads):
+                    return sum(rows for _, rows in self._items.get(index, ()))
                 self._cond.wait(timeout=1.0)
             return self._complete.get(index, 0)
 
