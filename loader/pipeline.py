@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=BaseException)
 
 PIPELINE_NAME = "genesys"
+SCHEMA_NAME = "genesys"  # the dlt schema of the `genesys` source (its tables' definitions)
 PIPELINES_DIRNAME = ".dlt_pipelines"
 # Extracted files are rotated at this many rows, so normalize and load work file by file.
 FILE_MAX_ROWS = 100_000
@@ -515,8 +516,9 @@ def check_database(db_path: str | Path | None, allow_foreign_tables: bool = Fals
 def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: bool) -> None:
     """Refuse (exit 2) a database holding tables this project did not create, unless allowed.
 
-    Ours: an empty file, or one whose genesys_raw holds this loader's dlt state; then genesys_raw may only
-    hold the raw tables and dlt's own, while other schemas hold the dbt models built from them."""
+    Ours: an empty file, or one whose genesys_raw holds this loader's dlt state, or (a first load killed
+    before its first commit stored that state) the loader's dlt schema; then genesys_raw may only hold the
+    raw tables and dlt's own, while other schemas hold the dbt models built from them (and dlt's staging)."""
     if allow:
         return
     tables = conn.execute(
@@ -525,10 +527,8 @@ def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: boo
     ).fetchall()
     if not tables:
         return
-    ours = (RAW_DATASET, "_dlt_pipeline_state") in tables and bool(
-        conn.execute(
-            f"select count(*) from {RAW_DATASET}._dlt_pipeline_state where pipeline_name = ?", [PIPELINE_NAME]
-        ).fetchone()[0]
+    ours = _holds_row(tables, conn, "_dlt_pipeline_state", "pipeline_name", PIPELINE_NAME) or _holds_row(
+        tables, conn, "_dlt_version", "schema_name", SCHEMA_NAME
     )
     if ours:
         foreign = [
@@ -544,6 +544,16 @@ def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: boo
             f"{db} holds tables this loader did not create ({shown}); point GENESYS_DUCKDB_PATH at "
             "another file, or pass --allow-foreign-tables to load beside them"
         )
+
+
+def _holds_row(
+    tables: list[tuple[str, str]], conn: duckdb.DuckDBPyConnection, table: str, column: str, value: str
+) -> bool:
+    """Whether dlt's bookkeeping table genesys_raw.`table` exists and has a row with `column` = `value`."""
+    if (RAW_DATASET, table) not in tables:
+        return False
+    found = conn.execute(f"select count(*) from {RAW_DATASET}.{table} where {column} = ?", [value]).fetchone()
+    return bool(found and found[0])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -81,3 +81,22 @@ def test_our_own_database_with_built_models_is_accepted(sim, db):
     assert interval_rows(db) == sim.ground_truth(
         datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 4, 3, tzinfo=UTC)
     )
+
+
+@pytest.mark.parametrize(("schema_name", "refused"), [("genesys", False), ("another_source", True)])
+def test_a_first_load_killed_before_its_first_commit_is_not_foreign(db, schema_name, refused):
+    """dlt created the raw and bookkeeping tables and stored its schema, but no state row yet (SIGKILL
+    mid-commit): the re-run must load, not refuse the file; another source's schema is still foreign."""
+    from loader.pipeline import _refuse_foreign_tables
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema genesys_raw")
+        con.execute("create table genesys_raw.queue_intervals as select 'q' as queue_id")
+        con.execute("create table genesys_raw._dlt_pipeline_state (pipeline_name text)")
+        con.execute("create table genesys_raw._dlt_version (schema_name text)")
+        con.execute("insert into genesys_raw._dlt_version values (?)", [schema_name])
+        if refused:
+            with pytest.raises(ConfigError, match="did not create"):
+                _refuse_foreign_tables(con, db, allow=False)
+        else:
+            _refuse_foreign_tables(con, db, allow=False)
