@@ -77,7 +77,7 @@ lint: $(BOOTSTRAPPED) ## Ruff (Python) and SQLFluff (dbt SQL).
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/sqlfluff lint models data-tests macros
 
-bench: $(BOOTSTRAPPED) ## Measure loader and dbt speed and memory; writes benchmarks/results.md (BENCH_ARGS="--only build": the build alone).
+bench: $(BOOTSTRAPPED) ## Measure simulator, loader, build and report; writes benchmarks/results.md (BENCH=build,report: those alone).
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean: ## Remove generated data: DuckDB file, dbt target/logs, exports, dlt working dirs.

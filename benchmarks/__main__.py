@@ -8,71 +8,23 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-import duckdb
 import requests
 
 from benchmarks.build_bench import BASELINE_COMMIT, bench_build, bench_build_scaled
-from benchmarks.harness import REPO_ROOT, base_env, python_module, run_measured, simulator_process
+from benchmarks.harness import REPO_ROOT, base_env, simulator_process
+from benchmarks.loader_bench import latency_row, memory_row, throughput_row
 from benchmarks.report import report_row
 from loader.aggregates import METRICS
 from simulator import SimulatorConfig
 
 SIM_CLOCK = datetime(2026, 11, 27, tzinfo=UTC)
 LAST_DAY = date(2026, 11, 25)
-
-
-def _loader_env(db_path: Path, base_url: str) -> dict[str, str]:
-    env = base_env(db_path)
-    env.update(
-        SOURCES__GENESYS__CLIENT_ID=SimulatorConfig.client_id,
-        SOURCES__GENESYS__CLIENT_SECRET=SimulatorConfig.client_secret,
-        SOURCES__GENESYS__API_BASE_URL=base_url,
-        SOURCES__GENESYS__LOGIN_BASE_URL=base_url,
-    )
-    return env
-
-
-def _bucket_rows(db_path: Path) -> int:
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute("select count(*) from genesys_raw.queue_intervals").fetchone()[0]
-
-
-def bench_loader(
-    workdir: Path, *, days: int, queues: int, rate_limit: int = 0, latency_ms: int = 0, window_hours: int = 24
-) -> dict:
-    """Load `days` days x `queues` queues x 2 media at PT1H with `python -m loader` from the simulator.
-
-    The simulator runs as its own process, as a tenant would be remote: in a thread of this process it
-    would share one interpreter lock with nothing else, but the loader would then compete with it for
-    the machine's two cores in a way no real deployment does.
-    """
-    db_path = workdir / f"loader-{days}d-{queues}q-{rate_limit}rpm-{latency_ms}ms.duckdb"
-    start = LAST_DAY - timedelta(days=days - 1)
-    sim_args = ["--port", "0", "--queues", str(queues), "--clock", SIM_CLOCK.isoformat()]
-    sim_args += ["--rate-limit", str(rate_limit), "--latency-ms", str(latency_ms)]
-    with simulator_process(sim_args, base_env(db_path)) as base_url:
-        env = _loader_env(db_path, base_url)
-        env["SOURCES__GENESYS__WINDOW_DAYS"] = str(window_hours / 24)
-        measured = run_measured(
-            python_module("loader", "--start", start.isoformat(), "--end", LAST_DAY.isoformat()), env
-        )
-    calls = re.search(r"API calls (\d+)", measured.stdout)
-    rows = _bucket_rows(db_path)
-    return {
-        "rows": rows,
-        "seconds": measured.seconds,
-        "rows_per_s": rows / measured.seconds,
-        # the loader's own summary counts every API request, token requests included
-        "api_calls": int(calls.group(1)) if calls else -1,
-        "peak_rss_mb": measured.peak_rss_mb,
-    }
 
 
 def bench_simulator(workdir: Path, *, queues: int) -> dict:
@@ -183,91 +135,71 @@ def _versions() -> str:
     return ", ".join(f"{n} {version(n)}" for n in names) + f", Python {platform.python_version()}"
 
 
+class _Rows(list):
+    """The table's rows; each is also printed as soon as it is measured (a long run shows progress)."""
+
+    def append(self, row: tuple[str, str, str, str]) -> None:
+        super().append(row)
+        print("measured: " + " | ".join(row), flush=True)
+
+
+# Benchmarks by name, for `make bench BENCH=loader-latency` or `python -m benchmarks --only loader,build`.
+BENCHES = ("simulator", "loader", "loader-latency", "loader-memory", "build", "report")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the harness itself")
     parser.add_argument(
         "--only",
-        choices=["build"],
-        help="run one benchmark alone (make bench BENCH_ARGS='--only build'); results.md is left as it is",
+        default=os.environ.get("BENCH", ""),
+        metavar="NAME[,NAME...]",
+        help=f"run only these benchmarks (also BENCH=...; default all): {', '.join(BENCHES)}",
     )
     args = parser.parse_args()
+    selected = [name.strip() for name in args.only.split(",") if name.strip()] or list(BENCHES)
+    unknown = [name for name in selected if name not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; use {', '.join(BENCHES)}")
+    everything = set(selected) == set(BENCHES)
     scale = 0.1 if args.quick else 1.0
     q200, q500 = max(2, int(200 * scale)), max(2, int(500 * scale))
     d90, d30, d365 = max(2, int(90 * scale)), max(2, int(30 * scale)), max(3, int(365 * scale))
 
-    rows: list[tuple[str, str, str, str]] = []
-    if args.only == "build":
-        with tempfile.TemporaryDirectory(prefix="genesys-bench-") as tmp:
-            rows = build_rows(Path(tmp), queues=q500, days=d365)
-        print(_report(rows, args.quick))
-        return
+    rows = _Rows()
     with tempfile.TemporaryDirectory(prefix="genesys-bench-") as tmp:
         workdir = Path(tmp)
-        served = bench_simulator(workdir, queues=q500)
-        rows.append(
-            (
-                f"Simulator, 1 day x {q500} queues x 2 media at PT1H over HTTP (best of 3)",
-                f"{served['seconds']:.2f} s for {served['rows']:,} bucket rows",
-                "about 1 s",
-                "met" if served["seconds"] <= 1.2 else "missed",
+        if "simulator" in selected:
+            served = bench_simulator(workdir, queues=q500)
+            rows.append(
+                (
+                    f"Simulator, 1 day x {q500} queues x 2 media at PT1H over HTTP (best of 3)",
+                    f"{served['seconds']:.2f} s for {served['rows']:,} bucket rows",
+                    "about 1 s",
+                    "met" if served["seconds"] <= 1.2 else "missed",
+                )
             )
-        )
-        plain = bench_loader(workdir, days=d90, queues=q200)
-        rows.append(
-            (
-                f"Loader throughput, {d90} d x {q200} queues x 2 media, PT1H, no added latency",
-                f"{plain['rows_per_s']:,.0f} rows/s ({plain['rows']:,} rows in {plain['seconds']:.1f} s, "
-                f"{plain['api_calls']} API calls)",
-                ">= 200,000 rows/s",
-                "met" if plain["rows_per_s"] >= 200_000 else "missed",
-            )
-        )
-        # 6-hour windows: four times the calls, so the 300/min limit really binds and pacing is exercised
-        limited = bench_loader(workdir, days=d90, queues=q200, rate_limit=300, latency_ms=100, window_hours=6)
-        calls = limited["api_calls"]
-        floor = max(calls / 300 * 60, calls * 0.1 / 1)
-        ratio = limited["seconds"] / floor
-        rows.append(
-            (
-                f"Loader at 300 req/min and 100 ms per request, {d90} d x {q200} queues, 6-hour windows",
-                f"{limited['seconds']:.1f} s for {calls} calls; floor {floor:.1f} s; ratio {ratio:.2f}",
-                "<= 1.2 x floor",
-                "met" if ratio <= 1.2 else "missed",
-            )
-        )
-        short = bench_loader(workdir, days=d30, queues=q200)
-        long = bench_loader(workdir, days=d365, queues=q200)
-        growth = long["peak_rss_mb"] / short["peak_rss_mb"]
-        rows.append(
-            (
-                f"Loader peak RSS, {d30} d vs {d365} d x {q200} queues",
-                f"{short['peak_rss_mb']:.0f} MB vs {long['peak_rss_mb']:.0f} MB (x{growth:.2f}); "
-                f"{long['rows_per_s']:,.0f} rows/s on {d365} d",
-                "< 400 MB, within 1.2x",
-                "met" if long["peak_rss_mb"] < 400 and growth <= 1.2 else "missed",
-            )
-        )
-        rows += build_rows(workdir, queues=q500, days=d365)
-        rows.append(report_row(workdir, queues=q500, days=d365))
+        if "loader" in selected:
+            rows.append(throughput_row(workdir, days=d90, queues=q200))
+        if "loader-latency" in selected:
+            rows.append(latency_row(workdir, days=d365, queues=q200))
+        if "loader-memory" in selected:
+            rows.append(memory_row(workdir, short_days=d30, long_days=d365, queues=q200))
+        if "build" in selected:
+            for row in build_rows(workdir, queues=q500, days=d365):
+                rows.append(row)
+        if "report" in selected:
+            rows.append(report_row(workdir, queues=q500, days=d365))
 
-    report = _report(rows, args.quick)
-    print(report)
-    if not args.quick:
-        (REPO_ROOT / "benchmarks" / "results.md").write_text(report)
-
-
-def _report(rows: list[tuple[str, str, str, str]], quick: bool) -> str:
-    """results.md: when, where, with which versions, and the table."""
     header = ("Benchmark", "Measured", "Target", "")
     table = [header, ("---",) * 4, *rows]
     lines = ["| " + " | ".join(r) + " |" for r in table]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return "\n".join(
+    report = "\n".join(
         [
             "# Benchmark results",
             "",
-            f"Measured by `make bench`{' --quick' if quick else ''} on {stamp}.",
+            f"Measured by `make bench`{' --quick' if args.quick else ''} on {stamp}.",
             f"Machine: {_machine()}.",
             f"Versions: {_versions()}.",
             "",
@@ -275,6 +207,9 @@ def _report(rows: list[tuple[str, str, str, str]], quick: bool) -> str:
             "",
         ]
     )
+    print(report)
+    if not args.quick and everything:  # a partial run prints its rows and leaves the full table alone
+        (REPO_ROOT / "benchmarks" / "results.md").write_text(report)
 
 
 if __name__ == "__main__":

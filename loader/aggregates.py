@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from loader.errors import ApiError
-from loader.windows import Window
+from loader import contract
+from loader.contract import NOTHING_WRITTEN, Bucketing, ContractError, check_body
+from loader.windows import Window, parse_granularity
 
 METRICS = [
     "nOffered",
@@ -48,6 +49,7 @@ METRIC_COLUMNS: list[tuple[str, str, str]] = [
     ("sl_denominator", "oServiceLevel", "denominator"),
     ("sl_target_ratio", "oServiceLevel", "target"),
 ]
+_FIELD_NAMES = {column: f"{metric}.{stat}" for column, metric, stat in METRIC_COLUMNS}
 TS = pa.timestamp("us", tz="UTC")
 SCHEMA = pa.schema(
     [
@@ -64,6 +66,8 @@ SCHEMA = pa.schema(
     ]
 )
 PRIMARY_KEY = ["org_id", "queue_id", "media_type", "interval_start"]
+# A reply holds one org: a key repeats in it when these repeat.
+KEY_COLUMNS = ["queue_id", "media_type", "interval_start"]
 
 
 # The response is parsed by Arrow's C++ JSON reader into columns against an explicit schema (fields not in
@@ -87,14 +91,15 @@ class Decoded:
     cursor: str | None
 
 
-def decode(raw: bytes) -> Decoded:
-    """Decode a sync aggregates or async job-results body (`results`, optional `cursor`)."""
+def decode(raw: bytes | None, what: str = "an aggregates reply") -> Decoded:
+    """Decode a sync aggregates or async job-results body (`results`, optional `cursor`).
+
+    Empty, `null` and non-object bodies are ContractErrors, raised before pyarrow sees the bytes."""
+    body = check_body(raw, what, NOTHING_WRITTEN)
     # JSON strings cannot hold raw newlines, so this only joins a pretty-printed body onto one line,
     # which the line-delimited reader needs.
-    body = raw
     if b"\n" in body or b"\r" in body:
         body = body.replace(b"\r", b" ").replace(b"\n", b" ")
-    body = body.strip() or b"{}"
     try:
         table = pa_json.read_json(
             io.BytesIO(body),
@@ -102,9 +107,15 @@ def decode(raw: bytes) -> Decoded:
             parse_options=_PARSE,
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ApiError(f"an aggregates response could not be parsed ({exc}); re-run, or report it") from None
+        detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ContractError(
+            f"{what} breaks the API contract: the body is not the aggregates JSON shape ({detail})"
+            f"{NOTHING_WRITTEN}"
+        ) from None
     if table.num_rows != 1:
-        raise ApiError("an aggregates response is not one JSON object; check api_base_url")
+        raise ContractError(
+            f"{what} breaks the API contract: the body is not one JSON object{NOTHING_WRITTEN}"
+        )
     cursor = table.column("cursor")[0].as_py()
     results = table.column("results").combine_chunks()
     return Decoded(pc.list_flatten(results) if results.null_count == 0 else None, cursor)
@@ -144,36 +155,88 @@ def _epoch_us(text: str) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
-def _parse_intervals(intervals: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Start/end epoch microseconds per bucket; each distinct interval string is parsed once in Python."""
+def _parse_intervals(intervals: pa.Array, what: str) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Start/end epoch microseconds per bucket, the distinct interval texts and each bucket's index into
+    them; each distinct interval string is parsed once in Python."""
+    if intervals.null_count:
+        raise contract.violation(what, "data.interval", None, "is missing; every bucket has one")
     unique = pc.unique(intervals)
+    texts = unique.to_pylist()
     starts, ends = [], []
-    for text in unique.to_pylist():
+    for text in texts:
         first, _, second = (text or "").partition("/")
         try:
             starts.append(_epoch_us(first))
             ends.append(_epoch_us(second))
         except ValueError:
-            raise ApiError(f"an aggregates bucket has an invalid interval {text!r}; report it") from None
+            raise contract.violation(
+                what, "data.interval", text, "is not an ISO-8601 start/end interval"
+            ) from None
     index = pc.index_in(intervals, value_set=unique).to_numpy(zero_copy_only=False)
-    return np.asarray(starts, dtype=np.int64)[index], np.asarray(ends, dtype=np.int64)[index]
+    return (
+        np.asarray(starts, dtype=np.int64)[index],
+        np.asarray(ends, dtype=np.int64)[index],
+        texts,
+        index,
+    )
 
 
-def results_table(
-    results: pa.Array | None, org_id: str, loaded_at: datetime, window: Window | None = None
-) -> tuple[pa.Table, set[str]]:
-    """Flat results (one struct per group) → rows per group x bucket, plus the queue ids seen."""
+@dataclass
+class Parsed:
+    """One checked reply (or job results page): its rows, the queue ids in them, and the groups skipped
+    because they have no queueId (conversations that never entered a queue)."""
+
+    table: pa.Table
+    queue_ids: set[str]
+    skipped_groups: int = 0
+
+
+def _window_label(window: Window | None) -> str:
+    return f"the aggregates reply for window {window}" if window is not None else "an aggregates reply"
+
+
+def parse_results(
+    results: pa.Array | None,
+    org_id: str,
+    loaded_at: datetime,
+    window: Window | None = None,
+    granularity: str | None = None,
+    what: str | None = None,
+) -> Parsed:
+    """Flat results (one struct per group) -> checked rows per group x bucket (loader.contract rules).
+
+    Raises ContractError naming the window, the field and the value for any broken rule; with `window` and
+    `granularity` the buckets must also be aligned inside the window."""
+    what = what or _window_label(window)
     if results is None or len(results) == 0:
-        return SCHEMA.empty_table(), set()
-    group = results.field("group")
-    queue_ids, media_types = group.field("queueId"), group.field("mediaType")
-    data = results.field("data")
+        return Parsed(SCHEMA.empty_table(), set())
+    # pc.struct_field (unlike StructArray.field) makes a field null where its parent is null, so a null
+    # group (or a null result) reads as a group without mediaType.
+    group = pc.struct_field(results, "group")
+    queue_ids = pc.struct_field(group, "queueId")
+    media_types = pc.struct_field(group, "mediaType")
+    has_queue = contract.check_groups(media_types, queue_ids, what)
+    skipped = int((~has_queue).sum())
+    data = pc.struct_field(results, "data")
     group_index = pc.list_parent_indices(data)
     buckets = pc.list_flatten(data)
     n = len(buckets)
     if n == 0:
-        return SCHEMA.empty_table(), set(pc.unique(queue_ids.drop_null()).to_pylist())
-    start, end = _parse_intervals(buckets.field("interval"))
+        return Parsed(SCHEMA.empty_table(), set(pc.unique(queue_ids.drop_null()).to_pylist()), skipped)
+    group_np = group_index.to_numpy(zero_copy_only=False)
+    keep_np = has_queue[group_np]
+    if buckets.null_count:
+        raise contract.violation(what, "data[]", None, "is a null bucket")
+    start, end, texts, text_index = _parse_intervals(buckets.field("interval"), what)
+    queue = pc.take(queue_ids, group_index)
+    media = pc.take(media_types, group_index)
+
+    def where(row: int) -> str:
+        return f"queue {queue[row].as_py()}, {media[row].as_py()}, bucket {texts[int(text_index[row])]}"
+
+    if window is not None and granularity is not None:
+        bucketing = Bucketing(window.start, window.end, parse_granularity(granularity))
+        contract.check_intervals(start[keep_np], end[keep_np], texts, text_index[keep_np], bucketing, what)
     metrics = buckets.field("metrics")
     row_of_metric = pc.list_parent_indices(metrics).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(metrics)
@@ -188,6 +251,7 @@ def results_table(
         valid = child.is_valid().to_numpy(zero_copy_only=False)
         stat_arrays[stat] = (child.to_numpy(zero_copy_only=False), valid)
     columns: list[pa.Array] = []
+    checked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for _, metric, stat in METRIC_COLUMNS:
         stat_values, stat_valid = stat_arrays[stat]
         picked_np = (metric_code == METRICS.index(metric)) & stat_valid
@@ -196,17 +260,16 @@ def results_table(
         present = np.zeros(n, dtype=bool)
         values[rows] = stat_values[picked_np]
         present[rows] = True
+        field = f"{metric}.{stat}"
         if stat == "target":
+            contract.check_ratio(values, present & keep_np, field, what, where)
             columns.append(pa.array(values, pa.float64(), mask=~present))
         else:
-            columns.append(pa.array(np.rint(values).astype(np.int64), pa.int64(), mask=~present))
-    queue = pc.take(queue_ids, group_index)
-    media = pc.take(media_types, group_index)
-    keep = pc.and_(pc.is_valid(queue), pc.is_valid(media))  # rows without group keys cannot be attributed
-    if window is not None:  # a bucket overlapping the edge belongs to another window
-        lo = int(window.start.timestamp()) * 1_000_000
-        hi = int(window.end.timestamp()) * 1_000_000
-        keep = pc.and_(keep, pa.array((start >= lo) & (start < hi)))
+            contract.check_counts(values, present & keep_np, field, what, where)
+            checked[stat] = (values, present & keep_np)
+            with np.errstate(invalid="ignore"):  # only rows of skipped groups can be out of range here
+                columns.append(pa.array(values.astype(np.int64), pa.int64(), mask=~present))
+    contract.check_sl(*checked["numerator"], *checked["denominator"], what, where)
     loaded_us = int(loaded_at.timestamp() * 1_000_000)
     table = pa.Table.from_arrays(
         [
@@ -220,11 +283,37 @@ def results_table(
         ],
         names=SCHEMA.names,
     )
-    table = table.filter(keep).cast(SCHEMA)
+    if not keep_np.all():
+        table = table.filter(pa.array(keep_np))
+    table = contract.unique_keys(table.cast(SCHEMA), KEY_COLUMNS, what, _FIELD_NAMES)
     seen = set(pc.unique(table.column("queue_id")).to_pylist())
-    return table, seen
+    return Parsed(table, seen, skipped)
 
 
-def parse_response(raw: bytes, org_id: str, loaded_at: datetime, window: Window | None = None) -> pa.Table:
-    """One sync aggregates response body → Arrow table (absent metrics are nulls, never zeros)."""
-    return results_table(decode(raw).results, org_id, loaded_at, window)[0]
+# What tells two rows of one key apart (org_id is one per reply, loaded_at one per run).
+VALUE_COLUMNS = ["interval_end", *[name for name, _, _ in METRIC_COLUMNS]]
+
+
+def job_ledger(window: Window) -> contract.KeyLedger:
+    """The keys seen so far in the replies for `window`: the pages of its async jobs, or the replies to
+    its queue_ids batches."""
+    return contract.KeyLedger(KEY_COLUMNS, VALUE_COLUMNS, _window_label(window))
+
+
+def parse_reply(
+    raw: bytes | None,
+    org_id: str,
+    loaded_at: datetime,
+    window: Window | None = None,
+    granularity: str | None = "PT1H",
+) -> Parsed:
+    """One sync aggregates reply for `window` -> checked rows (absent metrics are nulls, never zeros)."""
+    what = _window_label(window)
+    return parse_results(decode(raw, what).results, org_id, loaded_at, window, granularity, what)
+
+
+def parse_response(
+    raw: bytes, org_id: str, loaded_at: datetime, window: Window | None = None, granularity: str = "PT1H"
+) -> pa.Table:
+    """One sync aggregates response body -> its checked Arrow table (parse_reply without the counts)."""
+    return parse_reply(raw, org_id, loaded_at, window, granularity).table

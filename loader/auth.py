@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 from typing import Any
 
 from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
 from requests import PreparedRequest, RequestException
 
+from loader import scrub
 from loader.errors import AuthError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +32,11 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        # From here on, no message or log line can show the secret or the Basic credentials.
+        scrub.register_client(self.client_id, self.client_secret)
         self._expires_at = 0.0  # time.monotonic() deadline including the margin
         self.tokens_obtained = 0
+        self._token_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"GenesysClientCredentials(token_url={self.access_token_url!r})"
@@ -79,20 +84,28 @@ class GenesysClientCredentials(OAuth2ClientCredentials):
         try:
             payload = response.json()
             token = payload["access_token"]
-        except (ValueError, KeyError, TypeError):
+            expires_in = float(payload.get("expires_in") or self.default_token_expiration)
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise AuthError(
-                f"the token reply from {self.access_token_url} has no access_token; check login_base_url"
+                f"the token reply from {self.access_token_url} has no access_token and expires_in; "
+                "check login_base_url"
             ) from None
-        expires_in = float(payload.get("expires_in") or self.default_token_expiration)
+        if not isinstance(token, str) or not token.strip() or not expires_in > 0:
+            raise AuthError(
+                f"the token reply from {self.access_token_url} has an empty access_token or a non-positive "
+                "expires_in; check login_base_url"
+            )
+        scrub.register(str(token))  # before anything else can see it
         self.access_token = str(token)
         self._expires_at = time.monotonic() + expires_in - renewal_margin_s(expires_in)
         self.tokens_obtained += 1
         logger.debug("obtained a new access token valid for %.0f s", expires_in)
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
-        if self.access_token is None or self.is_token_expired():
-            self.obtain_token()
-        request.headers["Authorization"] = f"Bearer {self.access_token}"
+        with self._token_lock:  # the loader's worker threads share one token: only one renews it
+            if self.access_token is None or self.is_token_expired():
+                self.obtain_token()
+            request.headers["Authorization"] = f"Bearer {self.access_token}"
         return request
 
 
@@ -105,4 +118,5 @@ def _oauth_error(response: Any) -> str:
     if not isinstance(body, dict):
         return ""
     parts = [str(body.get(k)) for k in ("error", "error_description", "message") if body.get(k)]
-    return ": ".join(parts)[:200]
+    # Scrubbed before it is cut short, so no partial secret survives the cut.
+    return scrub.scrub(": ".join(parts))[:200]

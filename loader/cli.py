@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import logging
+import os
+import secrets
+import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
 
+from loader.config import Settings, load_settings
 from loader.errors import LoaderError
-from loader.pipeline import run_load
+from loader.pipeline import check_database, check_request, run_load
+from loader.progress import Progress
+from loader.scrub import ScrubFilter, scrub
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: re-run the same command to complete the load"
+
+BANNER = """
+==========================================================================================
+  SIMULATED DATA - no Genesys client_id is configured (or --simulator was given), so this
+  load talks to the bundled Genesys Cloud simulator and labels every row org_id='simulator'.
+  To load your real tenant: create an OAuth client (grant: client credentials) whose role has
+  analytics:conversationAggregate:view and routing:queue:view, then put client_id and
+  client_secret under [sources.genesys] in .dlt/secrets.toml (or set SOURCES__GENESYS__CLIENT_ID
+  and SOURCES__GENESYS__CLIENT_SECRET) and set region, e.g. region = "mypurecloud.ie".
+==========================================================================================
+""".strip("\n")
 
 EPILOG = """\
 examples:
@@ -99,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use async aggregate jobs (automatic above async_after_days days) (e.g. --async-jobs)",
     )
     parser.add_argument(
+        "--allow-foreign-tables",
+        action="store_true",
+        help="load into a DuckDB file that also holds tables this project did not create "
+        "(e.g. --allow-foreign-tables); refused otherwise, so no other tool's tables are replaced",
+    )
+    parser.add_argument(
         "--now",
         metavar="ISO-8601",
         help="testing aid: treat this instant as now for incremental ranges "
@@ -113,33 +145,126 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(ScrubFilter())  # no log line shows a secret or token, whatever a server echoed
     package = logging.getLogger("loader")
     package.handlers[:] = [handler]
     package.setLevel(logging.DEBUG if verbose else logging.INFO)
     package.propagate = False
+    # dlt logs through its own logger and handler (set up later, by the pipeline): filter at the logger.
+    logging.getLogger("dlt").addFilter(ScrubFilter())
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the load stops the same way; exit code 143."""
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    # Further signals are ignored while the load closes what it committed: a second Ctrl-C must not
+    # break the cleanup with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextlib.contextmanager
+def _signals() -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the load (main thread only; elsewhere the defaults stay)."""
+    try:
+        previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def _simulator_process(settings: Settings) -> Iterator[None]:
+    """Run the bundled simulator (`python -m simulator`) as a child process on a free loopback port and
+    point the settings at it: the CLI's no-credentials fallback. A process, not an import, so the loader
+    package never depends on the simulator's code; its client secret is made up for this run only."""
+    client_id, client_secret = "simulator-client", secrets.token_urlsafe(24)
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    args = ["--port", "0", "--client-id", client_id, "--client-secret", client_secret]
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "simulator", *args],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+    except OSError as exc:
+        raise LoaderError(f"the bundled simulator cannot be started ({exc}); configure client_id") from None
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if "listening on " not in line:
+            raise LoaderError("the bundled simulator did not start; run `python -m simulator` to see why")
+        base_url = line.split("listening on ", 1)[1].split()[0]
+        settings.client_id, settings.client_secret = client_id, client_secret
+        settings.api_base_url = settings.login_base_url = base_url
+        settings.simulated = True
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    progress = Progress()
     try:
-        summary = run_load(
-            start=args.start,
-            end=args.end,
-            report_tz=args.report_tz,
-            granularity=args.granularity,
-            queue_ids=args.queues,
-            media_types=args.media,
-            full_refresh=args.full_refresh,
-            simulator=args.simulator,
-            async_jobs=args.async_jobs,
-            now=args.now,
-        )
+        with _signals():
+            config = load_settings({"granularity": args.granularity, "now": args.now})
+            # Bad input is refused before a simulator is started or a file is touched.
+            check_request(
+                dataclasses.replace(config),
+                start=args.start,
+                end=args.end,
+                report_tz=args.report_tz,
+                queue_ids=args.queues,
+                media_types=args.media,
+            )
+            check_database(None, args.allow_foreign_tables)
+            simulated = args.simulator or not config.client_id
+            with contextlib.ExitStack() as stack:
+                if simulated:
+                    stack.enter_context(_simulator_process(config))
+                    logger.warning("%s", BANNER)
+                summary = run_load(
+                    start=args.start,
+                    end=args.end,
+                    report_tz=args.report_tz,
+                    queue_ids=args.queues,
+                    media_types=args.media,
+                    full_refresh=args.full_refresh,
+                    async_jobs=args.async_jobs,
+                    config=config,
+                    simulated=simulated,
+                    allow_foreign_tables=args.allow_foreign_tables,
+                    progress=progress,
+                )
     except LoaderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        progress.close()
+        print(f"error: {scrub(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted: re-run the same command to complete the load", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        progress.close()
+        print(INTERRUPTED, file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    progress.close()
     print(summary.render())
     return 0

@@ -1,14 +1,18 @@
 """Genesys HTTP client: dlt RESTClient + retrying session with Genesys rate-limit pacing, 401 re-auth and
-error mapping (endpoint, status, Genesys message/code, correlation id; never a token or secret)."""
+error mapping (endpoint, status, Genesys message/code, correlation id; never a token or secret).
+
+Transport rules: redirects are never followed (a redirect is an error naming its Location), and every
+request has a total deadline covering the connection and the whole body, not only a per-read timeout."""
 
 from __future__ import annotations
 
 import logging
 import random
 import re
+import socket
+import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import nullcontext, suppress
 from typing import Any
 
 import orjson
@@ -20,37 +24,122 @@ from dlt.sources.helpers.requests.retry import (
 )
 from dlt.sources.helpers.requests.session import Session
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from requests import PreparedRequest, RequestException, Response
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ReadTimeout, Timeout
 from tenacity import RetryCallState, Retrying, retry_any, retry_if_exception_type, stop_after_attempt
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
 
+from loader import contract
 from loader.auth import GenesysClientCredentials
 from loader.config import Settings
 from loader.errors import ApiError, AuthError
+from loader.ratelimit import RateLimiter
 from loader.regions import Endpoints
+from loader.scrub import scrub
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUS = (429, 502, 503, 504)
+# 401 retries of one request: its own renewed token once, plus tokens other threads renewed meanwhile.
+MAX_401_RETRIES = 3
 # Which permission a 403 on a path is about (shared/genesys-api.md §3).
 PERMISSIONS = (
     ("/analytics/", "analytics:conversationAggregate:view"),
     ("/routing/queues", "routing:queue:view"),
 )
+# A 400 naming the filter or its predicates is about the query's filter, never about the window's size.
+BAD_FILTER = re.compile(r"filter|predicate", re.I)
+READ_CHUNK = 256 * 1024
 TOO_LARGE = re.compile(r"too (large|many|big)|exceed|maximum|max(imum)? (interval|result)|limit", re.I)
 
 
-@dataclass
 class CallStats:
-    """Counters the CLI reports: API calls (attempts), retries, re-authentications, pacing pauses."""
+    """Counters the CLI reports: API calls (attempts), retries, re-authentications, pacing pauses.
 
-    calls: int = 0
-    retries: int = 0
-    reauths: int = 0
-    paced_s: float = 0.0
+    Totals are shared by every thread (under a lock); snapshot() is the calling thread's own count, so a
+    window's worker can tell the requests it made itself while others run beside it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.retries = 0
+        self.reauths = 0
+        self.paced_s = 0.0
+        self._lock = threading.Lock()
+        self._mine = threading.local()
+
+    def add(self, calls: int = 0, retries: int = 0, reauths: int = 0) -> None:
+        with self._lock:
+            self.calls += calls
+            self.retries += retries
+            self.reauths += reauths
+        self._mine.calls = getattr(self._mine, "calls", 0) + calls
+        self._mine.retries = getattr(self._mine, "retries", 0) + retries
 
     def snapshot(self) -> tuple[int, int]:
-        return self.calls, self.retries
+        return getattr(self._mine, "calls", 0), getattr(self._mine, "retries", 0)
+
+
+class DeadlineExceeded(Timeout):
+    """A request did not complete (connection plus whole body) within its total deadline."""
+
+
+# The deadline (time.monotonic()) of the request the current thread is sending, for the connections below.
+_request = threading.local()
+
+
+class _DeadlineConnection:
+    """Shuts its socket when the request's total deadline passes while the status line and headers are
+    still arriving: each byte of a dripped header resets the per-read timeout, so nothing else would end
+    it. (The body is read by _read_body, which checks the deadline between reads.)"""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = getattr(_request, "deadline", None)
+        timer = None
+        if deadline is not None:
+            timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+            timer.daemon = True
+            timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _expire(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _HTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter with connections that honour the sending thread's request deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class GenesysWait(wait_exponential_retry_after):
@@ -87,11 +176,18 @@ class GenesysHttp:
     """All HTTP to Genesys: a token session and an API session, both retrying; the API session
     re-authenticates once on a 401 and paces itself on the inin-ratelimit-* headers."""
 
-    def __init__(self, settings: Settings, endpoints: Endpoints | None = None) -> None:
+    def __init__(
+        self, settings: Settings, endpoints: Endpoints | None = None, limiter: RateLimiter | None = None
+    ) -> None:
         self.settings = settings
+        self.deadline_s = settings.request_deadline_s
         self.endpoints = endpoints or settings.endpoints
         self.stats = CallStats()
-        self._pause_until = 0.0
+        self._reauth_lock = threading.RLock()
+        # One limiter for every thread of the load: the allowance is per OAuth client, not per thread.
+        self.limiter = limiter or RateLimiter(
+            settings.max_concurrent_requests, settings.pace_ratio, settings.backoff_cap_s
+        )
         token_session = self._session(reauth=False)
         self.auth = GenesysClientCredentials(
             access_token_url=self.endpoints.token_url,
@@ -109,14 +205,41 @@ class GenesysHttp:
     # --- session machinery -------------------------------------------------------------------------
     def _session(self, reauth: bool) -> Session:
         session = Session(timeout=self.settings.request_timeout_s, raise_for_status=False)
+        for prefix in ("http://", "https://"):
+            # A pooled connection per request in flight, so concurrent windows reuse their connections.
+            pool = max(DEFAULT_POOLSIZE, self.settings.max_concurrent_requests)
+            session.mount(prefix, DeadlineAdapter(pool_connections=pool, pool_maxsize=pool))
         session.headers["User-Agent"] = "genesys-queue-sla-loader"
         plain_send = session.send
 
         def counted_send(request: PreparedRequest, **kwargs: Any) -> Response:
-            self._pace()
-            self.stats.calls += 1
-            started = time.monotonic()
-            response = plain_send(request, **kwargs)
+            self.stats.add(calls=1)
+            # API requests share the allowance; token requests are not counted against it. The slot is
+            # held until the whole body is read (the request is in flight until then), and the deadline
+            # starts once the slot is granted: a wait for the limiter is not the server's slowness.
+            with self.limiter.slot() if reauth else nullcontext():
+                if reauth:
+                    # The token was attached when the request was prepared; the wait for the slot may have
+                    # outlasted it (a 429 pause, say): renew it now rather than send it expired.
+                    self.auth(request)
+                started = time.monotonic()
+                deadline_s = self.deadline_s
+                # No per-read or connect wait may outlast the whole request's deadline.
+                kwargs["timeout"] = (min(deadline_s, self.settings.request_timeout_s),) * 2
+                kwargs["allow_redirects"] = False
+                kwargs["stream"] = True
+                _request.deadline = started + deadline_s
+                try:
+                    response = plain_send(request, **kwargs)
+                except RequestException:
+                    if time.monotonic() >= started + deadline_s:  # the watchdog cut a dripping header
+                        raise DeadlineExceeded(f"no complete reply within {deadline_s:g} s") from None
+                    raise
+                finally:
+                    _request.deadline = None
+                _read_body(response, started + deadline_s, deadline_s)
+                # Before the slot is released: a 429's pause is in force before another request starts.
+                self._note_rate_limit(response)
             logger.debug(
                 "%s %s -> %s in %.3f s",
                 request.method,
@@ -124,7 +247,8 @@ class GenesysHttp:
                 response.status_code,
                 time.monotonic() - started,
             )
-            self._note_rate_limit(response)
+            if response.is_redirect or 300 <= response.status_code < 400:
+                raise _redirect_error(response, request)
             return response
 
         retrying = Retrying(
@@ -134,6 +258,7 @@ class GenesysHttp:
             ),
             stop=stop_after_attempt(self.settings.max_retries + 1),
             before_sleep=self._before_sleep,
+            sleep=self.limiter.sleep,  # a closed limiter (an interrupt) cuts the backoff short
             reraise=True,
             retry_error_callback=lambda state: state.outcome.result(),
         )
@@ -144,31 +269,41 @@ class GenesysHttp:
             if response.status_code == 500:
                 # Genesys classes 500 as not transient (fail fast), yet a lone one does happen: one more
                 # try, never more (genesys-api.md section 8).
-                self.stats.retries += 1
+                self.stats.add(retries=1)
                 logger.debug("HTTP 500 on %s: retrying once", _path(request.url))
                 response = retrying_send(request, **kwargs)
-            if reauth and response.status_code == 401:
-                # The token expired early or was revoked: one new token, one retry, never more.
-                self.stats.reauths += 1
-                logger.info(
-                    "HTTP 401 on %s: requesting a new access token and retrying once", _path(request.url)
-                )
-                self.auth.invalidate()
-                self.auth(request)
+            renewed = False  # whether this request already got a token renewed for it
+            for _ in range(MAX_401_RETRIES if reauth else 0):
+                if response.status_code != 401:
+                    break
+                # The token expired early or was revoked: one new token, one retry. Several threads may
+                # meet the same expired token: only the first renews it, the others retry with the new one.
+                with self._reauth_lock:
+                    if request.headers.get("Authorization") == f"Bearer {self.auth.access_token}":
+                        if renewed:
+                            break  # a token renewed for this very request was refused too
+                        renewed = True
+                        self.stats.add(reauths=1)
+                        logger.info(
+                            "HTTP 401 on %s: requesting a new access token and retrying once",
+                            _path(request.url),
+                        )
+                        self.auth.invalidate()
+                    self.auth(request)
                 response = retrying_send(request, **kwargs)
-                if response.status_code == 401:
-                    raise AuthError(
-                        f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "
-                        f"even with a fresh token{_describe(response)}: the OAuth credentials were rejected "
-                        "or lack permission; check client_id/client_secret, the region and the client's role"
-                    )
+            if reauth and response.status_code == 401:
+                raise AuthError(
+                    f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "
+                    f"even with a fresh token{_describe(response)}: the OAuth credentials were rejected "
+                    "or lack permission; check client_id/client_secret, the region and the client's role"
+                )
             return response
 
         session.send = send  # type: ignore[method-assign]
         return session
 
     def _before_sleep(self, state: RetryCallState) -> None:
-        self.stats.retries += 1
+        self.stats.add(retries=1)
         response = _get_retry_response(state)
         what = (
             f"HTTP {response.status_code}"
@@ -179,28 +314,30 @@ class GenesysHttp:
         logger.debug("attempt %s got %s; retrying in %.2f s", state.attempt_number, what, wait)
 
     def _note_rate_limit(self, response: Response) -> None:
-        """Pace before hitting 429: spread the remaining requests over the time left in the window."""
-        allowed = _float_header(response, "inin-ratelimit-allowed")
-        count = _float_header(response, "inin-ratelimit-count")
-        if not allowed or count is None or count < allowed * self.settings.pace_ratio:
-            return
-        reset = _float_header(response, "inin-ratelimit-reset") or 1.0
-        remaining = max(1.0, allowed - count)
-        pause = min(self.settings.backoff_cap_s, reset / remaining if count < allowed else reset)
-        self._pause_until = max(self._pause_until, time.monotonic() + pause)
-
-    def _pace(self) -> None:
-        delay = self._pause_until - time.monotonic()
-        if delay > 0:
-            self.stats.paced_s += delay
-            logger.debug("pacing: rate limit nearly used, waiting %.2f s", delay)
-            time.sleep(delay)
+        """Hand the reply's rate-limit headers to the shared limiter (pacing, 429 pauses, concurrency)."""
+        retry_after = _float_header(response, "Retry-After") if response.status_code == 429 else None
+        self.limiter.observe(
+            response.status_code,
+            _float_header(response, "inin-ratelimit-allowed"),
+            _float_header(response, "inin-ratelimit-count"),
+            _float_header(response, "inin-ratelimit-reset"),
+            retry_after,
+        )
+        self.stats.paced_s = self.limiter.waited_s
 
     # --- requests ----------------------------------------------------------------------------------
     def request_raw(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> bytes:
         """Send one API request (retries, re-auth included); return the body of the 2xx answer."""
         try:
             response = self.rest.request(path, method=method, json=json, params=params)  # type: ignore[arg-type]
+        except DeadlineExceeded:
+            raise ApiError(
+                f"{method} /api/v2{path} did not complete within its total deadline of {self.deadline_s:g} s "
+                f"(connection plus whole body) in {self.settings.max_retries + 1} attempts: the server is "
+                "too slow or stalled; check the network and re-run",
+                endpoint=f"{method} /api/v2{path}",
+                retryable=True,
+            ) from None
         except RequestException as exc:
             raise ApiError(
                 f"{method} /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
@@ -211,35 +348,63 @@ class GenesysHttp:
         raise_for_genesys(response, method, path)
         return response.content
 
-    def request_json(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
-        """Like request_raw, parsed as JSON."""
+    def request_json(
+        self, method: str, path: str, *, json: Any = None, params: dict | None = None
+    ) -> dict[str, Any]:
+        """Like request_raw, parsed as a JSON object: an empty, `null`, non-JSON or non-object body is a
+        one-line ContractError (every Genesys endpoint the loader calls answers an object)."""
         content = self.request_raw(method, path, json=json, params=params)
+        what = f"{method} /api/v2{path}"
+        body = contract.check_body(content, what)
         try:
-            return orjson.loads(content) if content else {}
+            doc = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise ApiError(
-                f"{method} /api/v2{path} answered with a body that is not JSON; check api_base_url"
+            raise contract.ContractError(
+                f"{what} breaks the API contract: the reply body is not JSON; check api_base_url"
             ) from None
+        return contract.check_object(doc, what)
 
-    def paginate(self, path: str, paginator: BasePaginator, params: dict | None = None) -> Iterator[Any]:
-        """Pages of `path` (dlt paginator drives the query parameters); yields each page's parsed JSON."""
-        try:
-            for page in self.rest.paginate(
-                path,
-                params=params,
-                paginator=paginator,
-                data_selector="$",
-                hooks={"response": [lambda response, *a, **k: None]},
-            ):
-                raise_for_genesys(page.response, "GET", path)
-                yield orjson.loads(page.response.content)
-        except RequestException as exc:
-            raise ApiError(
-                f"GET /api/v2{path} failed after {self.settings.max_retries + 1} attempts "
-                f"({type(exc).__name__}); check the network and re-run",
-                endpoint=f"GET /api/v2{path}",
-                retryable=True,
-            ) from None
+
+def _read_body(response: Response, deadline: float, deadline_s: float) -> None:
+    """Read the streamed body into response._content, giving up at `deadline` (time.monotonic()).
+
+    read1 returns whatever has arrived, so a body dripped a byte at a time is checked against the
+    deadline after every byte. Transport failures surface as the requests exceptions the retry
+    policy knows."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise DeadlineExceeded(f"no complete reply within {deadline_s:g} s")
+            chunk = raw.read1(READ_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except ReadTimeoutError as exc:
+        response.close()
+        raise ReadTimeout(str(exc)) from None
+    except Urllib3Error as exc:  # a connection reset or a short body mid-read
+        response.close()
+        raise ChunkedEncodingError(str(exc)) from None
+    except DeadlineExceeded:
+        response.close()
+        raise
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    raw.release_conn()  # the body is read to its end: the kept-alive connection goes back to the pool
+
+
+def _redirect_error(response: Response, request: PreparedRequest) -> ApiError:
+    """A redirect is never followed (it could lead to another host): one line naming the Location."""
+    location = response.headers.get("Location") or "no Location header"
+    endpoint = f"{request.method} {_path(request.url)}"
+    return ApiError(
+        f"{endpoint} answered HTTP {response.status_code} redirecting to {location}; redirects are not "
+        "followed: check api_base_url, login_base_url and region",
+        status=response.status_code,
+        endpoint=endpoint,
+    )
 
 
 def _path(url: str | None) -> str:
@@ -257,7 +422,8 @@ def _describe(response: Response) -> str:
         body = {}
     if not isinstance(body, dict):
         body = {}
-    message = str(body.get("message") or "").strip()[:300]
+    # Scrubbed before it is cut short, so no partial secret or token survives the cut.
+    message = scrub(str(body.get("message") or "")).strip()[:300]
     code = body.get("code")
     correlation = response.headers.get("inin-correlation-id") or body.get("contextId")
     parts = []
@@ -303,5 +469,11 @@ def raise_for_genesys(response: Response, method: str, path: str) -> None:
             **common,
         )
     text = f"{body.get('message') or ''} {code or ''}"
+    if status == 400 and BAD_FILTER.search(text):
+        raise ApiError(
+            f"{endpoint} refused the query filter (HTTP 400{detail}); check queue_ids and media_types",
+            bad_filter=True,
+            **common,
+        )
     too_large = status == 400 and bool(TOO_LARGE.search(text))
     raise ApiError(f"{endpoint} failed with HTTP {status}{detail}", too_large=too_large, **common)

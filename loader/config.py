@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,9 +44,12 @@ class Settings:
     max_retries: int = 5  # retries per request on 429/502/503/504/connection errors
     backoff_base_s: float = 1.0  # first exponential backoff step
     backoff_cap_s: float = 60.0  # longest single wait (also caps Retry-After)
-    request_timeout_s: float = 60.0
+    request_timeout_s: float = 60.0  # longest wait to connect or for the next bytes of a reply
+    request_deadline_s: float = 120.0  # total time for one request: connection plus whole body
     pace_ratio: float = 0.9  # pause when inin-ratelimit-count reaches this share of the allowed
     queue_page_size: int = 100
+    # aggregates windows (or async jobs) in flight at once, all under one shared rate limiter
+    max_concurrent_requests: int = 3
     # A long load is committed every ~commit_rows rows (at a window boundary): memory stays flat whatever
     # the range, and a killed run keeps what was committed (the cursor moves with each commit).
     commit_rows: int = 250_000
@@ -78,31 +83,44 @@ class Settings:
                 )
         if self.queue_ids is not None and (not self.queue_ids or any(not q for q in self.queue_ids)):
             raise ConfigError("queue_ids is empty or has a blank id; list queue UUIDs or leave it unset")
-        for name, low in (
-            ("lookback_hours", 0),
-            ("initial_days", 1),
-            ("window_days", 0.04),
-            ("async_after_days", 1),
-            ("async_window_days", 1),
-            ("job_max_resubmits", 0),
-            ("max_retries", 0),
-            ("backoff_base_s", 0),
-            ("backoff_cap_s", 0),
-            ("request_timeout_s", 0.1),
-            ("queue_page_size", 1),
-            ("commit_rows", 1),
-        ):
-            if getattr(self, name) < low:
-                raise ConfigError(f"{name} = {getattr(self, name)} is too small; use at least {low}")
+        if not self.region:
+            raise ConfigError('region is empty; set a region domain such as region = "mypurecloud.ie"')
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if value < low:
+                raise ConfigError(f"{name} = {value} is too small; use at least {low}")
+            if value > high:
+                raise ConfigError(f"{name} = {value} is too large; use at most {high}")
         if not 0 < self.pace_ratio <= 1:
             raise ConfigError(f"pace_ratio = {self.pace_ratio} must be in (0, 1]")
         return self
 
 
+# Every numeric key's accepted range, checked before anything runs: the upper bounds keep date arithmetic
+# from overflowing and waits finite (Genesys itself caps a page at 500 queues and an interval at ~32 days).
+BOUNDS: dict[str, tuple[float, float]] = {
+    "lookback_hours": (0, 24 * 366),
+    "initial_days": (1, 3660),
+    "window_days": (0.04, 31),
+    "async_after_days": (1, 3660),
+    "async_window_days": (1, 31),
+    "job_max_resubmits": (0, 20),
+    "job_poll_cap_s": (0.01, 600),
+    "job_timeout_s": (1, 86_400),
+    "max_retries": (0, 20),
+    "backoff_base_s": (0, 600),
+    "backoff_cap_s": (0, 3600),
+    "request_timeout_s": (0.1, 3600),
+    "request_deadline_s": (0.1, 86_400),
+    "pace_ratio": (0.01, 1),
+    "queue_page_size": (1, 500),
+    "commit_rows": (1, 100_000_000),
+    "max_concurrent_requests": (1, 32),
+}
 _INT_KEYS = {"initial_days", "async_after_days", "async_window_days", "job_max_resubmits"}
-_INT_KEYS |= {"max_retries", "queue_page_size", "commit_rows"}
+_INT_KEYS |= {"max_retries", "queue_page_size", "commit_rows", "max_concurrent_requests"}
 _FLOAT_KEYS = {"lookback_hours", "window_days", "job_poll_cap_s", "job_timeout_s", "backoff_base_s"}
-_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "pace_ratio"}
+_FLOAT_KEYS |= {"backoff_cap_s", "request_timeout_s", "request_deadline_s", "pace_ratio"}
 _LIST_KEYS = {"media_types", "queue_ids"}
 _STR_KEYS = {"region", "api_base_url", "login_base_url", "granularity"}
 SECRET_KEYS = ("client_id", "client_secret")
@@ -165,8 +183,39 @@ def coerce(key: str, value: Any) -> Any:
     if key in _STR_KEYS or key in SECRET_KEYS:
         if not isinstance(value, str):
             raise ConfigError(f"{key} must be a string")
+        if key == "region":  # an empty region is a mistake, not "use the default"
+            return value.strip()
         return value.strip() or None
-    raise ConfigError(f"unknown setting {key}")
+    raise ConfigError(f"unknown setting {key}{_suggest(key)}")
+
+
+def _suggest(key: str, prefix: str = "") -> str:
+    """'; did you mean <closest valid key>?' (difflib), or a pointer to the list of keys."""
+    close = difflib.get_close_matches(key.lower(), SECRET_KEYS + CONFIG_KEYS, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {prefix}{close[0].upper() if prefix else close[0]}?"
+    return "; see README 'Configuration' for the keys"
+
+
+def check_known_keys(section: Any, source: str) -> None:
+    """Refuse a key of [sources.genesys] that no setting has (a typo would otherwise be ignored)."""
+    if not isinstance(section, dict):
+        return
+    valid = set(SECRET_KEYS) | set(CONFIG_KEYS)
+    for key in sorted(section):
+        if key not in valid:
+            raise ConfigError(f"unknown setting '{key}' in [{SECTION}] ({source}){_suggest(key)}")
+
+
+def check_known_env() -> None:
+    """Refuse a SOURCES__GENESYS__* variable that no setting has (names only; values are never read)."""
+    prefix = "SOURCES__GENESYS__"
+    valid = set(SECRET_KEYS) | set(CONFIG_KEYS)
+    for name in sorted(os.environ):
+        if name.upper().startswith(prefix):
+            key = name[len(prefix) :].lower()
+            if key not in valid:
+                raise ConfigError(f"unknown setting environment variable {name}{_suggest(key, prefix)}")
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -175,6 +224,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
     raw: dict[str, Any] = {}
     try:
+        check_known_env()
+        # dlt merges the section across its providers (both TOML files): one check sees every key
+        check_known_keys(dlt.config.get(SECTION), ".dlt/config.toml or secrets.toml")
+        check_known_keys(dlt.secrets.get(SECTION), ".dlt/config.toml or secrets.toml")
         for key in SECRET_KEYS:
             raw[key] = dlt.secrets.get(f"{SECTION}.{key}")
         for key in CONFIG_KEYS:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from loader import contract
 from loader.aggregates import decode
 from loader.client import GenesysHttp
 from loader.errors import WindowError
@@ -28,16 +29,19 @@ def job_results(
     max_resubmits: int,
     poll_cap_s: float,
     timeout_s: float,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Any]:
-    """Yield the `results` of each page of a fulfilled job for `query`; resubmit failed or expired jobs."""
+    """Yield the `results` of each page of a fulfilled job for `query`; resubmit failed or expired jobs.
+
+    `sleep` waits between polls (the rate limiter's, which an interrupt cuts short)."""
     body = {**query, "pageSize": JOB_PAGE_SIZE}
     last_state = "?"
     for attempt in range(max_resubmits + 1):
-        job_id = http.request_json("POST", JOBS_PATH, json=body)["jobId"]
-        status = _wait(http, job_id, window, poll_cap_s, timeout_s)
+        job_id = _job_id(http.request_json("POST", JOBS_PATH, json=body), window)
+        status = _wait(http, job_id, window, poll_cap_s, timeout_s, sleep)
         last_state = status.get("state", "?")
         if last_state == "FULFILLED":
-            yield from _pages(http, job_id)
+            yield from _pages(http, job_id, window)
             return
         logger.warning(
             "async job for window %s ended %s (%s); resubmitting (%d of %d)",
@@ -53,14 +57,25 @@ def job_results(
     )
 
 
-def _pages(http: GenesysHttp, job_id: str) -> Iterator[Any]:
+def _job_id(reply: dict[str, Any], window: Window) -> str:
+    """The submitted job's id: a non-empty string, or a one-line ContractError naming the window."""
+    job_id = reply.get("jobId")
+    if not isinstance(job_id, str) or not job_id.strip():
+        raise contract.violation(
+            f"the async job reply for window {window}", "jobId", job_id, "is not a non-empty string"
+        )
+    return job_id
+
+
+def _pages(http: GenesysHttp, job_id: str, window: Window) -> Iterator[Any]:
     """Follow `cursor` through the results. Not dlt's cursor paginator: it would parse every (large) page a
     second time with the stdlib json module, which costs more than the whole load of the page."""
     cursor: str | None = None
     seen: set[str] = set()
     while True:
         params = {"cursor": cursor} if cursor else None
-        page = decode(http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params))
+        raw = http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params)
+        page = decode(raw, f"the aggregates reply for window {window}")
         yield page.results
         cursor = page.cursor
         if not cursor or cursor in seen:
@@ -68,7 +83,14 @@ def _pages(http: GenesysHttp, job_id: str) -> Iterator[Any]:
         seen.add(cursor)
 
 
-def _wait(http: GenesysHttp, job_id: str, window: Window, poll_cap_s: float, timeout_s: float) -> dict:
+def _wait(
+    http: GenesysHttp,
+    job_id: str,
+    window: Window,
+    poll_cap_s: float,
+    timeout_s: float,
+    sleep: Callable[[float], None],
+) -> dict:
     delay = 0.05
     deadline = time.monotonic() + timeout_s
     while True:
@@ -80,5 +102,5 @@ def _wait(http: GenesysHttp, job_id: str, window: Window, poll_cap_s: float, tim
                 f"window {window}: async job still {status.get('state')} after {timeout_s:.0f} s; "
                 "re-run later"
             )
-        time.sleep(delay)
+        sleep(delay)
         delay = min(poll_cap_s, delay * 2)

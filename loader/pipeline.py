@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import dlt
 import duckdb
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
+from dlt.pipeline.trace import TRACE_FILE_NAME
 
 from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
 from loader.client import GenesysHttp
-from loader.config import Settings, load_settings
+from loader.config import Settings, load_settings, parse_now
 from loader.errors import ConfigError, LoaderError
-from loader.source import ORG_PATH, RunContext, genesys, plan_windows, state_cursor
-from loader.windows import parse_local_date, parse_timezone, plan_range
+from loader.feed import WindowDone
+from loader.source import (
+    CURSOR_KEY,
+    RunContext,
+    destination_scope,
+    genesys,
+    plan_windows,
+    scope_cursor_key,
+    state_cursor,
+)
+from loader.windows import Window, parse_local_date, parse_timezone, plan_range
 
 logger = logging.getLogger(__name__)
+_E = TypeVar("_E", bound=BaseException)
 
 PIPELINE_NAME = "genesys"
+SCHEMA_NAME = "genesys"  # the dlt schema of the `genesys` source (its tables' definitions)
 PIPELINES_DIRNAME = ".dlt_pipelines"
 # Extracted files are rotated at this many rows, so normalize and load work file by file.
 FILE_MAX_ROWS = 100_000
@@ -37,17 +51,6 @@ FILE_MAX_ROWS = 100_000
 # 96 MB still merges a commit of 850k rows over existing ones (measured; 64 MB ran out of memory there,
 # and a commit is ~commit_rows rows plus one window). It spills to <database>.tmp beyond that.
 DUCKDB_SETTINGS = {"preserve_insertion_order": False, "threads": 1, "memory_limit": "96MB"}
-
-BANNER = """
-==========================================================================================
-  SIMULATED DATA - no Genesys client_id is configured (or --simulator was given), so this
-  load talks to the bundled Genesys Cloud simulator and labels every row org_id='simulator'.
-  To load your real tenant: create an OAuth client (grant: client credentials) whose role has
-  analytics:conversationAggregate:view and routing:queue:view, then put client_id and
-  client_secret under [sources.genesys] in .dlt/secrets.toml (or set SOURCES__GENESYS__CLIENT_ID
-  and SOURCES__GENESYS__CLIENT_SECRET) and set region, e.g. region = "mypurecloud.ie".
-==========================================================================================
-""".strip("\n")
 
 
 @dataclass
@@ -69,6 +72,7 @@ class LoadSummary:
     granularity: str = "PT1H"
     duckdb_path: str = ""
     async_jobs: bool = False
+    groups_without_queue: int = 0
 
     @property
     def interval_rows(self) -> int:
@@ -89,6 +93,13 @@ class LoadSummary:
             f"retries {self.retries}, re-auths {self.reauths}, elapsed {self.elapsed_s:.1f} s "
             f"({rate:,.0f} interval rows/s)"
         )
+        if self.groups_without_queue:
+            # Real in Genesys (conversations that never entered a queue) and not queue figures: skipped, but
+            # never silently.
+            lines.append(
+                f"  skipped {self.groups_without_queue:,} result groups without a queueId "
+                "(conversations that never entered a queue)"
+            )
         return "\n".join(lines)
 
 
@@ -109,22 +120,6 @@ def _as_date(value: date | str | None, label: str) -> date | None:
     return parse_local_date(value, label)
 
 
-@contextlib.contextmanager
-def _embedded_simulator(settings: Settings) -> Iterator[Settings]:
-    """Start the bundled simulator in-process and point the settings at it."""
-    try:
-        from simulator import SimulatorConfig, run_simulator
-    except ImportError as exc:
-        raise LoaderError(f"the bundled simulator cannot be imported ({exc}); configure client_id") from None
-    with run_simulator(SimulatorConfig()) as sim:
-        settings.client_id = sim.config.client_id
-        settings.client_secret = sim.config.client_secret
-        settings.api_base_url = sim.base_url
-        settings.login_base_url = sim.base_url
-        settings.simulated = True
-        yield settings
-
-
 def run_load(
     *,
     start: date | str | None = None,
@@ -134,29 +129,74 @@ def run_load(
     queue_ids: list[str] | None = None,
     media_types: list[str] | None = None,
     full_refresh: bool = False,
-    simulator: bool = False,
     async_jobs: bool | None = None,
     now: datetime | str | None = None,
     db_path: str | Path | None = None,
     settings: dict[str, Any] | None = None,
+    config: Settings | None = None,
+    simulated: bool = False,
+    allow_foreign_tables: bool = False,
+    progress: Callable[[WindowDone, Window, RunContext], None] | None = None,
 ) -> LoadSummary:
     """Load one range (explicit local dates in report_tz) or incrementally; return what was done.
 
-    `settings` overrides [sources.genesys] keys (e.g. {"max_retries": 2, "backoff_cap_s": 0.05}).
-    Raises ConfigError (exit 2) for bad input before anything is written, LoaderError for failed loads.
+    `config` is the resolved settings (the CLI resolves them once); otherwise [sources.genesys] is read
+    here, with `settings` overriding keys (e.g. {"max_retries": 2, "backoff_cap_s": 0.05}). `queue_ids`
+    and `media_types` are a one-off scope that moves no cursor. `simulated` labels a load the CLI pointed
+    at the bundled simulator. Raises ConfigError (exit 2) for bad input before anything is written,
+    LoaderError for failed loads; KeyboardInterrupt (SIGINT/SIGTERM) after closing what was committed.
     """
     started = time.monotonic()
+    if config is None:
+        overrides = dict(settings or {})
+        overrides.update({"granularity": granularity, "now": now})
+        config = load_settings(overrides)
+    else:
+        config = dataclasses.replace(config)
+        if granularity:
+            config.granularity = granularity
+        if now:
+            config.now = parse_now(now)
+    start_date, end_date, zone, moment = check_request(
+        config, start=start, end=end, report_tz=report_tz, queue_ids=queue_ids, media_types=media_types
+    )
+    one_off = bool(queue_ids or media_types)
+    if not config.client_id:
+        raise ConfigError(
+            "sources.genesys.client_id and client_secret are not configured; set them "
+            "(.dlt/secrets.toml), or run `python -m loader`, which falls back to the bundled simulator"
+        )
+    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
+    if db.is_dir():
+        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
+    options = LoadOptions(full_refresh, async_jobs, one_off, allow_foreign_tables, progress)
+    summary = _load(config, db, start_date, end_date, zone.key, options, moment)
+    summary.simulated = simulated
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def check_request(
+    config: Settings,
+    *,
+    start: date | str | None,
+    end: date | str | None,
+    report_tz: str | None,
+    queue_ids: list[str] | None = None,
+    media_types: list[str] | None = None,
+) -> tuple[date | None, date | None, ZoneInfo, datetime]:
+    """Validate the request before anything runs (dates, zone, scope, an explicit range); apply a one-off
+    --queues/--media scope to `config`. Returns the local dates, the zone and the instant taken as now."""
     start_date = _as_date(start, "START")
     end_date = _as_date(end, "END")
     zone = parse_timezone(report_tz or "UTC")
-    overrides = dict(settings or {})
-    overrides.update(
-        {"granularity": granularity, "queue_ids": queue_ids, "media_types": media_types, "now": now}
-    )
-    config = load_settings(overrides)
+    if queue_ids:
+        config.queue_ids = list(queue_ids)
+    if media_types:
+        config.media_types = list(media_types)
+    config.validate()
     moment = config.now or datetime.now(UTC)
-    # Validate the explicit range before touching anything (END < START, future START, zone offsets).
-    if start_date or end_date:
+    if start_date or end_date:  # END < START, a future START, zone offsets against the granularity
         plan_range(
             start_date=start_date,
             end_date=end_date,
@@ -167,18 +207,18 @@ def run_load(
             lookback_hours=config.lookback_hours,
             initial_days=config.initial_days,
         )
-    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
-    if db.is_dir():
-        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
-    simulated = simulator or not config.client_id
-    with contextlib.ExitStack() as stack:
-        if simulated:
-            stack.enter_context(_embedded_simulator(config))
-            logger.warning("%s", BANNER)
-        summary = _load(config, db, start_date, end_date, zone.key, full_refresh, async_jobs, moment)
-    summary.simulated = simulated
-    summary.elapsed_s = time.monotonic() - started
-    return summary
+    return start_date, end_date, zone, moment
+
+
+@dataclass
+class LoadOptions:
+    """How run_load was asked to load, beyond the settings and the range."""
+
+    full_refresh: bool = False
+    async_jobs: bool | None = None
+    one_off: bool = False  # --queues/--media: a backfill of a narrower scope that moves no cursor
+    allow_foreign_tables: bool = False
+    progress: Callable[[WindowDone, Window, RunContext], None] | None = None
 
 
 def _load(
@@ -187,8 +227,7 @@ def _load(
     start_date: date | None,
     end_date: date | None,
     report_tz: str,
-    full_refresh: bool,
-    async_jobs: bool | None,
+    options: LoadOptions,
     moment: datetime,
 ) -> LoadSummary:
     # Arrow's default mimalloc pool keeps the memory of freed tables in per-thread heaps, and responses are
@@ -198,15 +237,17 @@ def _load(
     db.parent.mkdir(parents=True, exist_ok=True)
     workdir = pipelines_dir_for(db)
     existed = db.exists()
-    if not existed:
-        # A new (or deleted) database: local dlt state from an older file must not leak into it.
-        shutil.rmtree(workdir, ignore_errors=True)
+    # The state stored in the database decides the range, never the local working folder: it may be newer
+    # than the file (an older copy restored) or belong to another copy of it. dlt would prefer its local
+    # state then, so the folder is dropped and dlt restores the state from the database (sync_destination).
+    # Packages left in it by an interrupted run were never committed: their windows are fetched again.
+    kept_trace = _clear_working_folder(workdir)
     conn = _connect(db)
     discard = False
     try:
-        return _load_with(
-            conn, config, db, existed, start_date, end_date, report_tz, full_refresh, async_jobs, moment
-        )
+        if existed:
+            _refuse_foreign_tables(conn, db, options.allow_foreign_tables)
+        return _load_with(conn, config, db, existed, start_date, end_date, report_tz, options, moment)
     except BaseException:
         # A first load that failed before committing anything (e.g. rejected credentials) leaves no
         # empty database behind; one that committed some windows keeps them for the re-run.
@@ -216,6 +257,8 @@ def _load(
         conn.close()
         if discard:
             _remove_database(db, workdir)
+        else:
+            _keep_trace(workdir, kept_trace)
 
 
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -226,6 +269,24 @@ def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.Error:
         return True  # cannot tell: keep the file
     return bool(found and found[0])
+
+
+def _clear_working_folder(workdir: Path) -> bytes | None:
+    """Drop dlt's local state, schemas and packages; return the last run's trace (what `dlt pipeline
+    genesys trace` shows) for _keep_trace, since dlt itself wipes the folder when it restores the state."""
+    trace = workdir / PIPELINE_NAME / TRACE_FILE_NAME
+    kept = trace.read_bytes() if trace.is_file() else None
+    shutil.rmtree(workdir, ignore_errors=True)
+    return kept
+
+
+def _keep_trace(workdir: Path, kept: bytes | None) -> None:
+    """Put the previous trace back when this run saved none: a run that fails before dlt starts (rejected
+    credentials, say) must not erase the record of the failure before it. A trace decides nothing."""
+    trace = workdir / PIPELINE_NAME / TRACE_FILE_NAME
+    if kept is not None and not trace.exists():
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        trace.write_bytes(kept)
 
 
 def _remove_database(db: Path, workdir: Path) -> None:
@@ -249,7 +310,7 @@ def _connect(db: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise LoaderError(
             f"could not open {db}: {_first_line(exc)}; check that no other process holds the file"
-        ) from None
+        ) from exc
 
 
 def _load_with(
@@ -260,10 +321,10 @@ def _load_with(
     start_date: date | None,
     end_date: date | None,
     report_tz: str,
-    full_refresh: bool,
-    async_jobs: bool | None,
+    options: LoadOptions,
     moment: datetime,
 ) -> LoadSummary:
+    full_refresh = options.full_refresh
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir_for(db)),
@@ -284,7 +345,7 @@ def _load_with(
             raise LoaderError(
                 f"could not read the load state from {db}: {_first_line(exc)}; "
                 "check that no other process holds the file"
-            ) from None
+            ) from exc
         if not full_refresh:
             state = dict(pipeline.state.get("sources", {}).get("genesys", {}))
     pinned = state.get("granularity")
@@ -293,21 +354,28 @@ def _load_with(
             f"granularity {config.granularity} differs from {pinned} already loaded in {db}; "
             f"use --granularity {pinned}, or --full-refresh to reload everything at {config.granularity}"
         )
+    # A one-off --queues/--media load starts from (and never moves) the main cursor; a scope narrowed by
+    # config keeps a cursor of its own.
+    cursor_key = None if options.one_off else scope_cursor_key(config)
     load_range = plan_range(
         start_date=start_date,
         end_date=end_date,
         zone=parse_timezone(report_tz),
         granularity=config.granularity,
         now=moment,
-        cursor=state_cursor(state),
+        cursor=state_cursor(state, cursor_key or CURSOR_KEY),
         lookback_hours=config.lookback_hours,
         initial_days=config.initial_days,
     )
-    windows, use_jobs = plan_windows(config, load_range, report_tz, async_jobs)
+    windows, use_jobs = plan_windows(config, load_range, report_tz, options.async_jobs)
     http = GenesysHttp(config)
-    run = RunContext(config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC))
-    run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
-    _refuse_another_org(conn, run.org_id, db)
+    run = RunContext(
+        config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC), cursor_key=cursor_key
+    )
+    if options.progress is not None:
+        show = options.progress
+        run.on_window = lambda done, window: show(done, window, run)
+    _refuse_another_org(conn, run.org(), db)
     if full_refresh and existed:
         _drop_loaded_buckets(pipeline)
     logger.info(
@@ -320,9 +388,8 @@ def _load_with(
         ", async jobs" if use_jobs else "",
         db,
     )
-    run.chunk_rows = config.commit_rows
     try:
-        _run_chunks(pipeline, run, config)
+        _run_chunks(pipeline, run, conn)
     finally:
         run.close()
     return LoadSummary(
@@ -339,6 +406,7 @@ def _load_with(
         granularity=config.granularity,
         duckdb_path=str(db),
         async_jobs=use_jobs,
+        groups_without_queue=run.groups_without_queue,
     )
 
 
@@ -369,35 +437,123 @@ def _drop_loaded_buckets(pipeline: Any) -> None:
     pipeline_drop(pipeline, resources=["queue_intervals"], state_paths=["cursor", "granularity"])()
 
 
-def _run_chunks(pipeline: Any, run: RunContext, config: Settings) -> None:
-    """pipeline.run until every window is loaded; each run commits up to ~commit_rows rows."""
+def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection) -> None:
+    """pipeline.run until every window is loaded; each run commits whole windows, ~commit_rows rows.
+
+    A chunk's windows are fixed before it runs (its merge replaces exactly their time range), sized by the
+    rows of the first window still to load, which the feed has fetched by then."""
+    total = len(run.windows)
+    run.queue_listing()  # the listing first (as a user reads it: org, queues, then the buckets)
     while True:
-        source = genesys(
-            client_id=config.client_id,
-            client_secret=config.client_secret,
-            region=config.region,
-            api_base_url=config.api_base_url,
-            login_base_url=config.login_base_url,
-            granularity=config.granularity,
-            media_types=config.media_types,
-            queue_ids=config.queue_ids,
-            lookback_hours=config.lookback_hours,
-            initial_days=config.initial_days,
-            run=run,
-        )
+        first = run.windows_done
+        if first < total:
+            rows = max(1, run.window_feed().window_rows(first))
+            # enough windows to reach commit_rows (a window is never cut)
+            run.chunk_stop = min(total, first + max(1, -(-run.settings.commit_rows // rows)))
+        else:
+            run.chunk_stop = total
+        before = run.rows.get("queue_intervals", 0)
         try:
-            pipeline.run(source)
+            pipeline.run(genesys(run.settings, run))
         except PipelineStepFailed as exc:
+            interrupt = _interrupt_cause(exc)
+            if interrupt is not None:
+                raise interrupt from None
             cause = _loader_cause(exc)
             if cause is not None:
                 raise cause from None
             raise LoaderError(
                 f"dlt {exc.step} step failed: {_first_line(exc)}; "
                 "fix the cause and re-run (loaded data is kept)"
-            ) from None
-        if run.windows_done >= len(run.windows):
+            ) from exc
+        if first < run.chunk_stop and run.rows.get("queue_intervals", 0) == before:
+            # No rows at all: dlt runs no merge, so the chunk's range is emptied here (the API no longer
+            # returns anything for it).
+            scope = destination_scope(run, first, run.chunk_stop).format(table="t")
+            with contextlib.suppress(duckdb.CatalogException):  # no table yet: nothing to empty
+                conn.execute(f"DELETE FROM {RAW_DATASET}.queue_intervals AS t WHERE {scope}")
+        if run.windows_done >= total:
             break
-        logger.info("committed %d of %d windows; continuing", run.windows_done, len(run.windows))
+        logger.info("committed %d of %d windows; continuing", run.windows_done, total)
+
+
+def _interrupt_cause(exc: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt (SIGINT, or SIGTERM as the CLI maps it) that dlt wrapped, if any."""
+    return _wrapped(exc, KeyboardInterrupt)
+
+
+def _wrapped(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of `kind` in `exc` or the exceptions dlt wrapped inside it (its `exception`
+    attribute, else the cause or context), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, kind):
+            return current
+        nested = getattr(current, "exception", None)
+        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
+def check_database(db_path: str | Path | None, allow_foreign_tables: bool = False) -> None:
+    """Before anything starts: refuse a database path that is a folder or a file of another tool's tables."""
+    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
+    if db.is_dir():
+        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
+    if not db.exists() or allow_foreign_tables:
+        return
+    try:
+        conn = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return  # held by another process or unreadable: the load itself says so
+    try:
+        _refuse_foreign_tables(conn, db, allow_foreign_tables)
+    finally:
+        conn.close()
+
+
+def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: bool) -> None:
+    """Refuse (exit 2) a database holding tables this project did not create, unless allowed.
+
+    Ours: an empty file, or one whose genesys_raw holds this loader's dlt state, or (a first load killed
+    before its first commit stored that state) the loader's dlt schema; then genesys_raw may only hold the
+    raw tables and dlt's own, while other schemas hold the dbt models built from them (and dlt's staging)."""
+    if allow:
+        return
+    tables = conn.execute(
+        "select table_schema, table_name from information_schema.tables "
+        "where table_catalog = current_database() order by 1, 2"
+    ).fetchall()
+    if not tables:
+        return
+    ours = _holds_row(tables, conn, "_dlt_pipeline_state", "pipeline_name", PIPELINE_NAME) or _holds_row(
+        tables, conn, "_dlt_version", "schema_name", SCHEMA_NAME
+    )
+    if ours:
+        foreign = [
+            f"{schema}.{name}"
+            for schema, name in tables
+            if schema == RAW_DATASET and name not in RAW_TABLES and not name.startswith("_dlt_")
+        ]
+    else:
+        foreign = [f"{schema}.{name}" for schema, name in tables]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(
+            f"{db} holds tables this loader did not create ({shown}); point GENESYS_DUCKDB_PATH at "
+            "another file, or pass --allow-foreign-tables to load beside them"
+        )
+
+
+def _holds_row(
+    tables: list[tuple[str, str]], conn: duckdb.DuckDBPyConnection, table: str, column: str, value: str
+) -> bool:
+    """Whether dlt's bookkeeping table genesys_raw.`table` exists and has a row with `column` = `value`."""
+    if (RAW_DATASET, table) not in tables:
+        return False
+    found = conn.execute(f"select count(*) from {RAW_DATASET}.{table} where {column} = ?", [value]).fetchone()
+    return bool(found and found[0])
 
 
 def _first_line(exc: BaseException) -> str:
@@ -415,12 +571,4 @@ def _first_line(exc: BaseException) -> str:
 
 def _loader_cause(exc: BaseException) -> LoaderError | None:
     """The LoaderError inside dlt's wrapped exceptions, if any."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, LoaderError):
-            return current
-        nested = getattr(current, "exception", None)
-        current = nested if isinstance(nested, BaseException) else (current.__cause__ or current.__context__)
-    return None
+    return _wrapped(exc, LoaderError)

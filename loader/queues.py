@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
-from requests import Response
-
+from loader import contract
 from loader.client import GenesysHttp
 
 QUEUES_PATH = "/routing/queues"
+# A bound even for a listing that gives neither total nor pageCount: 10,000 pages of up to 500 queues.
+MAX_PAGES = 10_000
 # Queue mediaSettings key -> analytics mediaType (shared/genesys-api.md §6.2).
 MEDIA_KEYS = {"call": "voice", "callback": "callback", "chat": "chat", "email": "email", "message": "message"}
 
@@ -32,26 +32,26 @@ TARGET_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
-class QueuePages(PageNumberPaginator):
-    """pageNumber/pageCount paging that stops (instead of failing) on an error page, which the client maps."""
-
-    def __init__(self) -> None:
-        super().__init__(base_page=1, page=1, page_param="pageNumber", total_path="pageCount")
-
-    def update_state(self, response: Response, data: Any = None) -> None:
-        if response.status_code >= 400:
-            self._has_next_page = False
-            return
-        super().update_state(response, data)
-
-
 def list_queues(http: GenesysHttp, page_size: int = 100) -> list[dict[str, Any]]:
-    """Every queue in the listing, all pages (deleted queues are absent from it)."""
+    """Every queue in the listing, all pages (deleted queues are absent from it).
+
+    Paging stops at the first empty page, and after ceil(total / pageSize) pages whatever `pageCount`
+    claims (a lying pageCount of 1000 must not cost 1000 requests). Not dlt's PageNumberPaginator: its
+    paginate() parses each page with response.json() before any check could run, so a `null` or non-JSON
+    page would surface as a connection error instead of a contract violation."""
     queues: list[dict[str, Any]] = []
-    for page in http.paginate(QUEUES_PATH, QueuePages(), params={"pageSize": page_size}):
-        queues.extend(page.get("entities") or [])
+    for page_number in range(1, MAX_PAGES + 1):
+        doc = http.request_json("GET", QUEUES_PATH, params={"pageSize": page_size, "pageNumber": page_number})
+        entities = contract.queue_page(doc, page_number)
+        queues.extend(entities)
+        last = contract.page_limit(doc, page_size)
+        if last is None:
+            page_count = doc.get("pageCount")
+            last = page_count if isinstance(page_count, int) and not isinstance(page_count, bool) else None
+        if not entities or (last is not None and page_number >= last):
+            break
     # A queue that moved between pages while we paged may appear twice.
-    unique = {q["id"]: q for q in queues if q.get("id")}
+    unique = {q["id"]: q for q in queues}
     return list(unique.values())
 
 

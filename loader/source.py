@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import logging
 import os
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,10 +17,9 @@ import dlt
 import numpy as np
 import pyarrow as pa
 from dlt.extract.resource import with_hints
-from dlt.sources import DltResource
 
-from loader import aggregates, jobs
-from loader.aggregates import AGGREGATES_PATH, build_query, decode, results_table
+from loader import aggregates, contract, jobs
+from loader.aggregates import AGGREGATES_PATH, build_query, parse_reply, parse_results
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings
 from loader.errors import ApiError, ConfigError, WindowError
@@ -40,13 +41,20 @@ ORG_PATH = "/organizations/me"
 # fetching while dlt normalizes and loads a commit (measured: less left the API idle during loads).
 FEED_MAX_ROWS = 150_000
 QUEUE_KEY = ["org_id", "queue_id"]
+# Filter predicates per aggregates query: queue_ids beyond this go out in several queries per window.
+MAX_PREDICATES = 100
+CURSOR_KEY = "cursor"  # source state: end of the last loaded bucket of the whole org
+SCOPED_CURSORS = "scoped_cursors"  # source state: the same, per scope narrowed by config
 # dlt's row id column, NOT NULL as dlt itself declares it.
 ROW_ID_FIELD = pa.field("_dlt_id", pa.string(), nullable=False)
 
 
 @dataclass
 class RunContext:
-    """What one run shares between the caller and the resources: settings, HTTP, plan and counters."""
+    """What one run shares between the caller and the resources: settings, HTTP, plan and counters.
+
+    Nothing here touches the network when it is built: the org id and the queue listing are fetched on
+    first use, by the resources (or by the caller beforehand)."""
 
     settings: Settings
     http: GenesysHttp
@@ -55,21 +63,52 @@ class RunContext:
     use_jobs: bool = False
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     rows: dict[str, int] = field(default_factory=dict)
-    chunk_rows: int = 0  # stop a pipeline run at a window boundary after this many rows (0 = never)
+    # The state key of the cursor this run advances: "cursor" for the whole org, a scoped key for a scope
+    # narrowed by config, None for a one-off --queues/--media load (which moves no cursor).
+    cursor_key: str | None = CURSOR_KEY
     listing: list[dict[str, Any]] | None = None
     placeholders: set[str] = field(default_factory=set)
-    # Later windows are fetched and parsed in a background thread while dlt writes the earlier ones, and
-    # that thread has the next sync request in flight while it parses a response.
+    # Windows are fetched and parsed by worker threads while dlt writes the earlier ones.
     feed: WindowFeed | None = None
     feed_max_rows: int = FEED_MAX_ROWS
-    prefetched: tuple[int, Future] | None = None
-    executor: ThreadPoolExecutor | None = None
     windows_done: int = 0
+    chunk_stop: int | None = None  # this pipeline run loads windows windows_done..chunk_stop-1
+    listing_loaded: bool = False  # queues and targets are loaded by the first chunk only
     windows_split: int = 0
     org_id: str | None = None
+    # called with (window marker, Window) on the consuming thread after each window (progress display)
+    on_window: Callable[[WindowDone, Window], None] | None = None
+    # result groups skipped: no queueId (never entered a queue); added to by every window's worker thread
+    groups_without_queue: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, table: str, n: int) -> None:
-        self.rows[table] = self.rows.get(table, 0) + n
+        with self._lock:
+            self.rows[table] = self.rows.get(table, 0) + n
+
+    def note_split(self) -> None:
+        with self._lock:
+            self.windows_split += 1
+
+    def note_skipped_groups(self, n: int) -> None:
+        """Count result groups without a queueId (worker threads add theirs concurrently)."""
+        if n:
+            with self._lock:
+                self.groups_without_queue += n
+
+    def org(self) -> str:
+        """The org id (`organizations/me`), fetched once."""
+        with self._lock:
+            if self.org_id is None:
+                self.org_id = contract.org_id(self.http.request_json("GET", ORG_PATH))
+            return self.org_id
+
+    def queue_listing(self) -> list[dict[str, Any]]:
+        """The full queue listing, fetched once per run."""
+        with self._lock:
+            if self.listing is None:
+                self.listing = list_queues(self.http, self.settings.queue_page_size)
+            return self.listing
 
     def window_feed(self) -> WindowFeed:
         """The feed of the windows not yet loaded (started on first use, kept across pipeline runs)."""
@@ -79,36 +118,30 @@ class RunContext:
                 self.windows_done,
                 len(self.windows),
                 self.feed_max_rows,
+                workers=self.settings.max_concurrent_requests,
             )
         return self.feed
 
-    def prefetch(self, index: int) -> None:
-        """Start fetching window `index` in the background (one request at a time, never more)."""
-        if self.executor is None:
-            self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="genesys-prefetch")
-        self.prefetched = (index, self.executor.submit(_fetch, self, self.windows[index]))
-
-    def fetched(self, index: int) -> Fetched:
-        """The response for window `index`: the prefetched one, or fetched now."""
-        if self.prefetched is not None and self.prefetched[0] == index:
-            future = self.prefetched[1]
-            self.prefetched = None
-            return future.result()
-        return _fetch(self, self.windows[index])
-
     def close(self) -> None:
+        """Stop every worker: waiting requests give up at once, the threads end."""
+        self.http.limiter.close()
         if self.feed is not None:
             self.feed.close()
             self.feed = None
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
-            self.executor = None
 
 
-def state_cursor(state: dict[str, Any]) -> datetime | None:
-    """The incremental cursor (end of the last loaded bucket) stored in dlt source state."""
-    value = state.get("cursor")
+def state_cursor(state: dict[str, Any], key: str | None = CURSOR_KEY) -> datetime | None:
+    """The incremental cursor (end of the last loaded bucket) stored in dlt source state under `key`."""
+    value = state.get(key) if key == CURSOR_KEY else (state.get(SCOPED_CURSORS) or {}).get(key or "")
     return datetime.fromisoformat(value) if value else None
+
+
+def scope_cursor_key(settings: Settings) -> str:
+    """State key of the cursor of the configured scope: the main one, or one per narrowed scope."""
+    if not (settings.queue_ids or settings.media_types):
+        return CURSOR_KEY
+    scope = {"queue_ids": sorted(settings.queue_ids or []), "media_types": sorted(settings.media_types or [])}
+    return hashlib.sha256(json.dumps(scope).encode()).hexdigest()[:16]
 
 
 def plan_windows(settings: Settings, load_range: LoadRange, report_tz: str, force_jobs: bool | None) -> tuple:
@@ -122,244 +155,192 @@ def plan_windows(settings: Settings, load_range: LoadRange, report_tz: str, forc
     return windows, use_jobs
 
 
+def incremental_run(settings: Settings, state: dict[str, Any]) -> RunContext:
+    """The run of a plain `dlt` pipeline: incremental in UTC from the state's cursor (no network)."""
+    if not settings.client_id:
+        raise ConfigError(
+            "sources.genesys.client_id and client_secret are not configured; set them, or run "
+            "`python -m loader`, which falls back to the bundled simulator"
+        )
+    if state.get("granularity", settings.granularity) != settings.granularity:
+        raise ConfigError(
+            f"granularity {settings.granularity} differs from {state['granularity']} already loaded; "
+            "keep it, or reload everything with a full refresh"
+        )
+    key = scope_cursor_key(settings)
+    load_range = plan_range(
+        start_date=None,
+        end_date=None,
+        zone=parse_timezone("UTC"),
+        granularity=settings.granularity,
+        now=settings.now or datetime.now(UTC),
+        cursor=state_cursor(state, key),
+        lookback_hours=settings.lookback_hours,
+        initial_days=settings.initial_days,
+    )
+    windows, use_jobs = plan_windows(settings, load_range, "UTC", None)
+    return RunContext(settings, GenesysHttp(settings), load_range, windows, use_jobs, cursor_key=key)
+
+
 @dlt.source(name="genesys", max_table_nesting=0)
-def genesys(
-    client_id: str | None = dlt.secrets.value,
-    client_secret: str | None = dlt.secrets.value,
-    region: str = "mypurecloud.com",
-    api_base_url: str | None = None,
-    login_base_url: str | None = None,
-    granularity: str = "PT1H",
-    media_types: list[str] | None = None,
-    queue_ids: list[str] | None = None,
-    lookback_hours: float = 48,
-    initial_days: int = 30,
-    run: Any = None,
-) -> Any:
-    """Genesys Cloud queue service-level data. `run` (a RunContext) is passed by loader.pipeline.run_load;
-    without it the source reads the rest of [sources.genesys] itself and loads incrementally."""
+def genesys(settings: Settings | None = None, run: RunContext | None = None) -> Any:
+    """Genesys Cloud queue service-level data; building it touches no network.
+
+    `settings` defaults to [sources.genesys] resolved once (load_settings); `run` is passed by
+    loader.pipeline.run_load, which plans the range and commits a long load in chunks. Without it the
+    source loads incrementally from the cursor in the pipeline's state."""
     if run is None:
-        settings = load_settings(
-            {
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "region": region,
-                "api_base_url": api_base_url,
-                "login_base_url": login_base_url,
-                "granularity": granularity,
-                "media_types": media_types,
-                "queue_ids": queue_ids,
-                "lookback_hours": lookback_hours,
-                "initial_days": initial_days,
-            }
-        )
-        if not settings.client_id:
-            raise ConfigError(
-                "sources.genesys.client_id and client_secret are not configured; set them, or run "
-                "`python -m loader`, which falls back to the bundled simulator"
-            )
-        state = dlt.current.source_state()
-        if state.get("granularity", settings.granularity) != settings.granularity:
-            raise ConfigError(
-                f"granularity {settings.granularity} differs from {state['granularity']} already loaded; "
-                "keep it, or reload everything with a full refresh"
-            )
-        now = settings.now or datetime.now(UTC)
-        load_range = plan_range(
-            start_date=None,
-            end_date=None,
-            zone=parse_timezone("UTC"),
-            granularity=settings.granularity,
-            now=now,
-            cursor=state_cursor(state),
-            lookback_hours=settings.lookback_hours,
-            initial_days=settings.initial_days,
-        )
-        windows, use_jobs = plan_windows(settings, load_range, "UTC", None)
-        run = RunContext(settings, GenesysHttp(settings), load_range, windows, use_jobs)
-    return resources(run)
-
-
-def resources(run: RunContext) -> list[DltResource]:
-    """Fetch the org id and the full queue listing now (small), then build the three resources.
-
-    When a long load is committed in several pipeline runs (RunContext.chunk_rows), the later runs
-    only continue queue_intervals from the next window."""
-    http = run.http
-    first_chunk = run.listing is None
-    if run.org_id is None:
-        run.org_id = str(http.request_json("GET", ORG_PATH)["id"])
-    if run.listing is None:
-        run.listing = list_queues(http, run.settings.queue_page_size)
-    listing = run.listing
-    listed_at = run.loaded_at
-    listed_ids = {q["id"] for q in listing}
-    org_id = run.org_id
-
-    @dlt.resource(
-        name="queues",
-        write_disposition="merge",
-        primary_key=QUEUE_KEY,
-        columns=QUEUE_COLUMNS,
-    )
-    def queues() -> Iterator[list[dict[str, Any]]]:
-        state = dlt.current.source_state()
-        first_seen = state.setdefault("first_seen", {})
-        rows = queue_rows(listing, org_id, listed_at, first_seen)
-        run.count("queues", len(rows))
-        yield rows
-
-    @dlt.resource(
-        name="queue_service_level_targets",
-        write_disposition={"disposition": "merge", "strategy": "scd2"},
-        columns=TARGET_COLUMNS,
-    )
-    def queue_service_level_targets() -> Iterator[list[dict[str, Any]]]:
-        rows = target_rows(listing, org_id)
-        run.count("queue_service_level_targets", len(rows))
-        yield rows
-
-    @dlt.resource(
-        name="queue_intervals",
-        # Windows never overlap, so one load never holds a key twice: skipping dlt's staging dedup (a
-        # window function over the whole load) keeps the merge fast and its memory bounded.
-        write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
-        primary_key=aggregates.PRIMARY_KEY,
-    )
-    def queue_intervals() -> Iterator[Any]:
-        state = dlt.current.source_state()
-        granularity = run.settings.granularity
-        state.setdefault("granularity", granularity)
-        seen: set[str] = set()
-        total = len(run.windows)
-        chunk_rows = 0
-        while run.windows_done < total:
-            if run.chunk_rows and chunk_rows >= run.chunk_rows:
-                break  # commit what we have; the caller starts another run for the rest
-            feed = run.window_feed()
-            while not isinstance(item := feed.get(), WindowDone):
-                chunk_rows += item.num_rows
-                run.count("queue_intervals", item.num_rows)
-                yield item
-            seen |= item.queue_ids
-            window = run.windows[item.index]
-            run.windows_done += 1
-            if not (run.settings.queue_ids or run.settings.media_types):
-                # a filtered run loaded only some queues or media: the cursor speaks for all of them
-                _advance_cursor(state, run.load_range, window)
-            logger.info(
-                "window %d of %d %s: %d rows, %d API calls, %d retries",
-                item.index + 1,
-                total,
-                window,
-                item.rows,
-                item.calls,
-                item.retries,
-            )
-        first_seen = state.get("first_seen", {})
-        unknown = seen - listed_ids - set(first_seen) - run.placeholders
-        run.placeholders |= unknown
-        if unknown:
-            logger.info(
-                "%d queue ids in analytics were never listed; adding them with NULL names", len(unknown)
-            )
-            run.count("queues", len(unknown))
-            hints = dlt.mark.make_hints(
-                table_name="queues", write_disposition="merge", primary_key=QUEUE_KEY, columns=QUEUE_COLUMNS
-            )
-            yield with_hints(placeholder_rows(org_id, unknown), hints, create_table_variant=True)
-
-    intervals = queue_intervals()
-    if run.windows_done < len(run.windows):
+        run = incremental_run(settings or load_settings(), dlt.current.source_state())
+    stop = run.chunk_stop if run.chunk_stop is not None else len(run.windows)
+    intervals = queue_intervals(run, run.windows_done, stop)
+    if run.windows_done < stop:
         intervals.apply_hints(
             write_disposition={
                 "disposition": "merge",
                 "strategy": "delete-insert",
                 "deduplicated": True,
-                "destination_scope": _destination_scope(
-                    run.windows[run.windows_done].start, run.load_range.end
-                ),
+                "destination_scope": destination_scope(run, run.windows_done, stop),
             }
         )
-    if not first_chunk:
-        return [intervals]
-    return [queues(), queue_service_level_targets(), intervals]
+    if run.listing_loaded:
+        return [intervals]  # later chunks of a long load only continue queue_intervals
+    return [queues(run), queue_service_level_targets(run), intervals]
 
 
-def _destination_scope(since: datetime, until: datetime) -> str:
-    """The destination rows a queue_intervals merge replaces: those whose key this load brings.
+@dlt.resource(name="queues", write_disposition="merge", primary_key=QUEUE_KEY, columns=QUEUE_COLUMNS)
+def queues(run: RunContext) -> Iterator[list[dict[str, Any]]]:
+    """Every listed queue with first/last seen times (a deleted queue keeps its row and last name)."""
+    state = dlt.current.source_state()
+    first_seen = state.setdefault("first_seen", {})
+    rows = queue_rows(run.queue_listing(), run.org(), run.loaded_at, first_seen)
+    run.listing_loaded = True
+    run.count("queues", len(rows))
+    yield rows
 
-    dlt deletes exactly the rows this predicate selects (it replaces the key match), so it must name the
-    key: a time range alone would delete every row an older backfill or a queue/media filter does not
-    re-pull. The range comes first because every row of this run starts in [since, until): DuckDB then
-    prunes older and newer row groups by zone maps, so a long history is not rescanned for each commit.
+
+@dlt.resource(
+    name="queue_service_level_targets",
+    write_disposition={"disposition": "merge", "strategy": "scd2"},
+    columns=TARGET_COLUMNS,
+)
+def queue_service_level_targets(run: RunContext) -> Iterator[list[dict[str, Any]]]:
+    """Each queue's configured service-level goal per media type, with validity ranges (scd2)."""
+    rows = target_rows(run.queue_listing(), run.org())
+    run.count("queue_service_level_targets", len(rows))
+    yield rows
+
+
+@dlt.resource(
+    name="queue_intervals",
+    # Windows never overlap, so one load never holds a key twice: skipping dlt's staging dedup (a
+    # window function over the whole load) keeps the merge fast and its memory bounded.
+    write_disposition={"disposition": "merge", "strategy": "delete-insert", "deduplicated": True},
+    primary_key=aggregates.PRIMARY_KEY,
+)
+def queue_intervals(run: RunContext, first: int, stop: int) -> Iterator[Any]:
+    """Windows first..stop-1 in order, as Arrow tables; the cursor moves past each window in turn."""
+    state = dlt.current.source_state()
+    state.setdefault("granularity", run.settings.granularity)
+    org_id = run.org()
+    seen: set[str] = set()
+    total = len(run.windows)
+    while run.windows_done < stop:
+        feed = run.window_feed()
+        while not isinstance(item := feed.get(), WindowDone):
+            run.count("queue_intervals", item.num_rows)
+            yield item
+        seen |= item.queue_ids
+        window = run.windows[item.index]
+        run.windows_done += 1
+        if run.cursor_key is not None:
+            _advance_cursor(state, run.cursor_key, run.load_range, window)
+        logger.info(
+            "window %d of %d %s: %d rows, %d API calls, %d retries",
+            item.index + 1,
+            total,
+            window,
+            item.rows,
+            item.calls,
+            item.retries,
+        )
+        if run.on_window is not None:
+            run.on_window(item, window)
+    listed_ids = {q["id"] for q in run.queue_listing()}
+    unknown = seen - listed_ids - set(state.get("first_seen", {})) - run.placeholders
+    run.placeholders |= unknown
+    if unknown:
+        logger.info("%d queue ids in analytics were never listed; adding them with NULL names", len(unknown))
+        run.count("queues", len(unknown))
+        hints = dlt.mark.make_hints(
+            table_name="queues", write_disposition="merge", primary_key=QUEUE_KEY, columns=QUEUE_COLUMNS
+        )
+        yield with_hints(placeholder_rows(org_id, unknown), hints, create_table_variant=True)
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def destination_scope(run: RunContext, first: int, stop: int) -> str:
+    """The destination rows a queue_intervals merge replaces: EVERY row of windows first..stop-1 within
+    the run's queue/media scope, so a bucket the API no longer returns disappears.
+
+    dlt deletes exactly the rows this predicate selects, then inserts the chunk. The range comes first:
+    DuckDB prunes older and newer row groups by zone maps, so a long history is not rescanned per commit.
     """
-    key_match = " AND ".join(f"s.{column} = {{table}}.{column}" for column in aggregates.PRIMARY_KEY)
+    since, until = run.windows[first].start, run.windows[stop - 1].end
     start = "{table}.interval_start"
-    return (
-        f"{start} >= '{since.isoformat()}' AND {start} < '{until.isoformat()}'"
-        f" AND EXISTS (SELECT 1 FROM {{staging_table}} AS s WHERE {key_match})"
-    )
+    parts = [f"{start} >= '{since.isoformat()}'", f"{start} < '{until.isoformat()}'"]
+    if run.settings.queue_ids:
+        parts.append(f"{{table}}.queue_id IN ({_sql_list(run.settings.queue_ids)})")
+    if run.settings.media_types:
+        parts.append(f"{{table}}.media_type IN ({_sql_list(run.settings.media_types)})")
+    return " AND ".join(parts)
 
 
-def _advance_cursor(state: dict[str, Any], load_range: LoadRange, window: Window) -> None:
-    """Move the cursor forward only: an explicit backfill never moves it back, nor leaps over a gap."""
-    cursor = state_cursor(state)
+def _advance_cursor(state: dict[str, Any], key: str, load_range: LoadRange, window: Window) -> None:
+    """Move the cursor `key` forward only: an explicit backfill never moves it back, nor leaps over a gap."""
+    cursor = state_cursor(state, key)
     if cursor is not None and window.end <= cursor:
         return
     if load_range.explicit and cursor is not None and window.start > cursor:
         return
-    state["cursor"] = window.end.isoformat()
+    if key == CURSOR_KEY:
+        state[CURSOR_KEY] = window.end.isoformat()
+    else:
+        state.setdefault(SCOPED_CURSORS, {})[key] = window.end.isoformat()
 
 
-@dataclass
-class Fetched:
-    """One sync aggregates response (or the error it ended with) and the calls/retries it took."""
-
-    raw: bytes | None
-    error: ApiError | None
-    calls: int
-    retries: int
-
-
-def _fetch(run: RunContext, window: Window) -> Fetched:
-    settings = run.settings
-    query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
-    calls0, retries0 = run.http.stats.snapshot()
-    raw, error = None, None
-    try:
-        raw = run.http.request_raw("POST", AGGREGATES_PATH, json=query)
-    except ApiError as exc:
-        error = exc
-    calls, retries = run.http.stats.snapshot()
-    return Fetched(raw, error, calls - calls0, retries - retries0)
+def query_batches(settings: Settings, window: Window) -> list[dict[str, Any]]:
+    """The aggregates queries for one window: all queues in one, or queue_ids in batches that keep each
+    query within MAX_PREDICATES filter predicates (media types included)."""
+    media = settings.media_types
+    if not settings.queue_ids:
+        return [build_query(window, settings.granularity, None, media)]
+    size = max(1, MAX_PREDICATES - len(media or []))
+    ids = settings.queue_ids
+    return [
+        build_query(window, settings.granularity, ids[i : i + size], media) for i in range(0, len(ids), size)
+    ]
 
 
 def _window_tables(run: RunContext, index: int, done: WindowDone) -> Iterator[pa.Table]:
-    """The Arrow tables of window `index` with their `_dlt_id` row ids (runs in the feed's thread).
+    """The Arrow tables of window `index` with their `_dlt_id` row ids (runs in a feed worker thread).
 
-    A sync window's request is usually already in flight (prefetched while the previous window was
-    parsed); once it has succeeded the next one starts, so at most one request is ever outstanding and
-    the requests this window makes itself (splitting a refused window, job polling) run alone: the
-    counter deltas around them are this window's own.
-    """
+    The counters are the worker thread's own, so the deltas are this window's requests even while other
+    windows are fetched beside it."""
     window = run.windows[index]
-    fetched = None if run.use_jobs else run.fetched(index)
-    if fetched is not None:
-        done.calls, done.retries = fetched.calls, fetched.retries
-        if fetched.error is None and index + 1 < len(run.windows):
-            run.prefetch(index + 1)
     calls0, retries0 = run.http.stats.snapshot()
-    if fetched is None:
+    if run.use_jobs:
         tables = _job_tables(run, window, done.queue_ids)
     else:
-        tables = _sync_tables(run, window, done.queue_ids, fetched)
-    for table in tables:
-        yield table.append_column(ROW_ID_FIELD, row_ids(table.num_rows))
-    if fetched is None or fetched.error is not None:  # no prefetch runs beside these requests
+        tables = _sync_tables(run, window, done.queue_ids)
+    try:
+        for table in tables:
+            yield table.append_column(ROW_ID_FIELD, row_ids(table.num_rows))
+    finally:
         calls, retries = run.http.stats.snapshot()
-        done.calls += calls - calls0
-        done.retries += retries - retries0
+        done.calls, done.retries = calls - calls0, retries - retries0
 
 
 def row_ids(n: int) -> pa.StringArray:
@@ -375,47 +356,62 @@ def row_ids(n: int) -> pa.StringArray:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _sync_tables(
-    run: RunContext, window: Window, seen: set[str], fetched: Fetched | None = None
-) -> Iterator[pa.Table]:
-    """One sync aggregates query per window; split in halves when Genesys keeps refusing it."""
+def _sync_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
+    """The window's queries (one per queue_ids batch); a window Genesys refuses as too large is split in
+    halves, a refused filter never is (it fails the window, naming the filter)."""
     settings = run.settings
-    fetched = fetched or _fetch(run, window)
-    exc = fetched.error
-    if exc is not None:
-        splittable = exc.too_large or (exc.retryable and exc.status in (429, 504))
-        halves = window.halves(parse_granularity(settings.granularity)) if splittable else None
-        if halves:
-            run.windows_split += 1
+    raws: list[bytes] = []
+    for query in query_batches(settings, window):
+        try:
+            raws.append(run.http.request_raw("POST", AGGREGATES_PATH, json=query))
+        except ApiError as exc:
+            if exc.bad_filter:
+                raise WindowError(f"window {window}: {exc}") from exc
+            splittable = exc.too_large or (exc.retryable and exc.status in (429, 504))
+            halves = window.halves(parse_granularity(settings.granularity)) if splittable else None
+            if not halves:
+                raise WindowError(f"window {window}: {exc}") from exc
+            run.note_split()
             logger.warning("window %s failed (HTTP %s); splitting it in two", window, exc.status)
             for half in halves:
                 yield from _sync_tables(run, half, seen)
             return
-        raise WindowError(f"window {window}: {exc}") from None
-    table, queue_ids = results_table(
-        decode(fetched.raw or b"{}").results, run.org_id or "", run.loaded_at, window
-    )
-    seen |= queue_ids
-    if table.num_rows:
-        yield table
+    org_id = run.org()
+    # Batches of one window must not repeat a key either (dlt's merge skips deduplication): with more than
+    # one, a key repeated across their replies is dropped when identical and an error when it conflicts.
+    ledger = aggregates.job_ledger(window) if len(raws) > 1 else None
+    for raw in raws:
+        parsed = parse_reply(raw, org_id, run.loaded_at, window, settings.granularity)
+        seen |= parsed.queue_ids
+        run.note_skipped_groups(parsed.skipped_groups)
+        table = ledger.admit(parsed.table) if ledger is not None else parsed.table
+        if table.num_rows:
+            yield table
 
 
 def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.Table]:
-    """Async job for a large window: one Arrow table per results page."""
+    """Async jobs for a large window (one per queue_ids batch): one Arrow table per results page."""
     settings = run.settings
-    query = build_query(window, settings.granularity, settings.queue_ids, settings.media_types)
+    org_id = run.org()
+    ledger = aggregates.job_ledger(window)  # a key at most once in the window, across jobs and pages
     try:
-        for results in jobs.job_results(
-            run.http,
-            query,
-            window,
-            max_resubmits=settings.job_max_resubmits,
-            poll_cap_s=settings.job_poll_cap_s,
-            timeout_s=settings.job_timeout_s,
-        ):
-            table, queue_ids = results_table(results, run.org_id or "", run.loaded_at, window)
-            seen |= queue_ids
-            if table.num_rows:
-                yield table
+        for query in query_batches(settings, window):
+            for results in jobs.job_results(
+                run.http,
+                query,
+                window,
+                max_resubmits=settings.job_max_resubmits,
+                poll_cap_s=settings.job_poll_cap_s,
+                timeout_s=settings.job_timeout_s,
+                sleep=run.http.limiter.sleep,
+            ):
+                parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
+                seen |= parsed.queue_ids
+                run.note_skipped_groups(parsed.skipped_groups)
+                table = ledger.admit(parsed.table)
+                if table.num_rows:
+                    yield table
+    except contract.ContractError:
+        raise  # names its window already
     except ApiError as exc:
-        raise WindowError(f"window {window}: {exc}") from None
+        raise WindowError(f"window {window}: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +60,38 @@ def check_zone_granularity(zone: ZoneInfo, granularity: str, instants: list[date
             raise ConfigError(
                 f"time zone {zone.key} is UTC{sign}{hours:02d}:{rest:02d}, not a whole number of "
                 f"{granularity} buckets; use --granularity {usable[0] if usable else 'PT15M'}"
+            )
+
+
+def _fmt_offset(offset: timedelta) -> str:
+    hours, rest = divmod(abs(int(offset.total_seconds())) // 60, 60)
+    return f"UTC{'-' if offset < timedelta(0) else '+'}{hours:02d}:{rest:02d}"
+
+
+def check_zone_range(zone: ZoneInfo, granularity: str, start: datetime, end: datetime) -> None:
+    """Refuse a range in which the zone's UTC offset changes by an amount that is not whole buckets.
+
+    Australia/Lord_Howe moves by 30 minutes: at PT1H its local days would start mid-bucket on one side of
+    the change. Offsets last for months, so one sample per day (and the range's ends) sees every change.
+    """
+    step = parse_granularity(granularity)
+    offsets: list[timedelta] = []
+    moment = start
+    while True:
+        offset = moment.astimezone(zone).utcoffset() or timedelta(0)
+        if not offsets or offsets[-1] != offset:
+            offsets.append(offset)
+        if moment >= end:
+            break
+        moment = min(end, moment + timedelta(days=1))
+    for before, after in itertools.pairwise(offsets):
+        change = after - before
+        if change % step:
+            usable = [name for name, value in GRANULARITIES.items() if change % value == timedelta(0)]
+            raise ConfigError(
+                f"time zone {zone.key} changes from {_fmt_offset(before)} to {_fmt_offset(after)} inside "
+                f"the range, not a whole number of {granularity} buckets; "
+                f"use --granularity {usable[0] if usable else 'PT15M'}"
             )
 
 
@@ -170,7 +203,9 @@ def plan_range(
             # whole local days: a first load cut at now - initial_days would leave a partial first day
             first_day = now.astimezone(zone).date() - timedelta(days=initial_days)
             start = local_dates_to_utc(first_day, first_day, zone, granularity)[0]
-        return LoadRange(min(start, now_floor), now_floor, explicit=False)
+        start = min(start, now_floor)
+        check_zone_range(zone, granularity, start, now_floor)
+        return LoadRange(start, now_floor, explicit=False)
     today = now.astimezone(zone).date()
     if start_date is None:
         raise ConfigError("END is set without START; give both (--start YYYY-MM-DD --end YYYY-MM-DD)")
@@ -181,4 +216,5 @@ def plan_range(
             "use a past date"
         )
     start, end = local_dates_to_utc(start_date, end_date, zone, granularity)
+    check_zone_range(zone, granularity, start, end)
     return LoadRange(start, min(end, now_floor), explicit=True)

@@ -12,6 +12,7 @@ import threading
 
 from simulator.config import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FAULT_KINDS, Faults, SimulatorConfig
 from simulator.data import parse_instant
+from simulator.hostile import HOSTILE_KINDS
 from simulator.server import Simulator
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-result-rows", type=int, help="largest sync aggregates answer, in group x bucket rows"
     )
+    p.add_argument(
+        "--hostile",
+        default="",
+        metavar="MODE[,MODE...]",
+        help=f"replies that break the API contract, among {', '.join(HOSTILE_KINDS)}",
+    )
+    p.add_argument("--drip-s", type=float, default=1.0, help="seconds per byte of a slow-drip reply")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return p
 
@@ -120,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    modes = tuple(m.strip() for m in args.hostile.split(",") if m.strip())
+    bad = [m for m in modes if m not in HOSTILE_KINDS]
+    if bad:
+        print(
+            f"error: unknown hostile mode(s) {', '.join(bad)}; use {', '.join(HOSTILE_KINDS)}",
+            file=sys.stderr,
+        )
+        return 2
     faults = Faults(
         rate_limit_per_minute=args.rate_limit,
         token_lifetime_s=args.token_lifetime,
@@ -132,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         job_delay_s=args.job_delay,
         max_interval_days=args.max_interval_days,
         max_result_rows=args.max_result_rows,
+        hostile=modes,
+        drip_s=args.drip_s,
     )
     config = SimulatorConfig(
         seed=args.seed,

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode
 
 import orjson
 
+from simulator import hostile
 from simulator.data import figures, iso_ms
 from simulator.faults import pick_fault
 from simulator.org import SETTINGS_KEY, SimQueue
@@ -42,6 +43,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    drip_s: float = 0.0  # > 0: the body goes out one byte per drip_s seconds (hostile "slow-drip")
 
 
 def error(status: int, code: str, message: str, cid: str, **extra) -> Reply:
@@ -112,8 +114,13 @@ class Api:
             "inin-ratelimit-count": "0",
             "inin-ratelimit-reset": "60",
         }
+        modes = tuple(faults.hostile)
+        hostile.check_kinds(modes)
         if path == "/oauth/token":
-            reply = self._token(method, headers, body) if method == "POST" else self._not_allowed(cid)
+            if "echo-credentials-token" in modes:
+                reply = Reply(401, hostile.echo_body(401, headers, body))
+            else:
+                reply = self._token(method, headers, body) if method == "POST" else self._not_allowed(cid)
             reply.headers = {**rate_headers, **reply.headers}
             return reply
         if not path.startswith("/api/v2/"):
@@ -160,8 +167,32 @@ class Api:
                 reply.headers["Retry-After"] = str(reset)
             else:
                 reply = self._route(method, path, query, body, cid)
+                if modes and reply.status < 300:
+                    reply = self._hostile(modes, path, headers, body, reply)
         reply.headers = {**rate_headers, **reply.headers}
         return reply
+
+    def _hostile(
+        self, modes: tuple[str, ...], path: str, headers: Mapping[str, str], body: bytes, reply: Reply
+    ) -> Reply:
+        """The reply rewritten to break the API contract as the run's hostile modes say."""
+        if path.endswith("/organizations/me") and "org-id-null" in modes:
+            doc = orjson.loads(reply.body)
+            doc["id"] = None
+            return Reply(reply.status, orjson.dumps(doc), reply.headers)
+        if not hostile.is_aggregates_reply(path):
+            return reply
+        if path.endswith(hostile.AGGREGATES_PATHS):
+            for status in (401, 403, 500):
+                if f"echo-credentials-{status}" in modes:
+                    return Reply(status, hostile.echo_body(status, headers, body))
+        if "redirect" in modes:
+            location = f"{self.sim.decoy().base_url}{path}"
+            return Reply(307, b"", {"Location": location})
+        tampered = Reply(reply.status, hostile.tamper_aggregates(reply.body, modes), reply.headers)
+        if "slow-drip" in modes:
+            tampered.drip_s = self.sim.faults.drip_s
+        return tampered
 
     # ---- token endpoint ----------------------------------------------------------------------
 
@@ -378,6 +409,9 @@ class Api:
         total = len(queues)
         page_count = max(1, math.ceil(total / page_size)) if total else 0
         page = queues[(page_number - 1) * page_size : page_number * page_size]
+        modes = tuple(self.sim.faults.hostile)
+        if "lying-page-count" in modes and not page and total:
+            page = queues[(page_count - 1) * page_size :]  # past the end: the last page again
         kept = [(k, v) for k, vs in query.items() if k not in ("pageSize", "pageNumber") for v in vs]
 
         def uri(n: int) -> str:
@@ -393,7 +427,8 @@ class Api:
             "selfUri": uri(page_number),
             "lastUri": uri(max(page_count, 1)),
         }
-        if page_number < page_count:
+        doc = hostile.tamper_queue_page(doc, modes, doc["entities"])
+        if page_number < doc["pageCount"]:
             doc["nextUri"] = uri(page_number + 1)
         if page_number > 1:
             doc["previousUri"] = uri(page_number - 1)
@@ -410,7 +445,8 @@ class Api:
 
     def _figures(self, query: AggregateQuery, as_of: datetime):
         cfg = self.sim.config
-        pairs = select(self.sim.org, query)
+        hidden = self.sim.faults.hidden_groups
+        pairs = [(q, m) for q, m in select(self.sim.org, query) if (q.id, m) not in hidden]
         return figures(
             self.sim.org,
             cfg.seed,
@@ -428,6 +464,14 @@ class Api:
             query = parse_query(body, faults.max_interval_days)
         except QueryError as exc:
             return error(400, "bad.request", str(exc), cid)
+        limit = faults.max_filter_predicates
+        if limit is not None and (count := body.count(b'"dimension"')) > limit:
+            return error(
+                400,
+                "bad.request",
+                f"The query filter has too many predicates ({count}; at most {limit} are allowed)",
+                cid,
+            )
         containers, rows = render_groups(self._figures(query, self.sim.clock.now()), query.metrics)
         if faults.max_result_rows is not None and rows > faults.max_result_rows:
             return error(

@@ -42,6 +42,13 @@ class Faults:
     job_delay_s: float = 0.2
     max_interval_days: float = 32
     max_result_rows: int | None = None
+    # a 400 about the filter when a query carries more predicates than this (None: no limit)
+    max_filter_predicates: int | None = None
+    # (queue id, media type) pairs whose buckets the API stops returning, e.g. after a correction
+    hidden_groups: set[tuple[str, str]] = field(default_factory=set)
+    # Replies that break the API contract (simulator.hostile.HOSTILE_KINDS), e.g. ("huge-count",).
+    hostile: tuple[str, ...] = ()
+    drip_s: float = 1.0  # seconds per byte of a "slow-drip" body
 
 
 @dataclass

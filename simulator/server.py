@@ -6,6 +6,7 @@ import copy
 import logging
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -20,6 +21,7 @@ from simulator.clock import SimClock
 from simulator.config import Faults, SimulatorConfig
 from simulator.data import bucket_edges, figures, figures_to_rows, select_pairs
 from simulator.faults import RateLimiter, TokenStore
+from simulator.hostile import DecoyServer
 from simulator.org import SimulatedOrg, build_org
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,9 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     status: int  # 0 when the connection was dropped on purpose
+    # when the request arrived and was answered (time.monotonic()), to see how many were in flight
+    received_at: float = 0.0
+    answered_at: float = 0.0
 
 
 class Simulator:
@@ -54,6 +59,15 @@ class Simulator:
         self._httpd.sim = self
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
+        self._decoy: DecoyServer | None = None
+        self._decoy_lock = threading.Lock()
+
+    def decoy(self) -> DecoyServer:
+        """The other 127.0.0.1 server hostile redirects point at (started on first use)."""
+        with self._decoy_lock:
+            if self._decoy is None:
+                self._decoy = DecoyServer()
+            return self._decoy
 
     @property
     def faults(self) -> Faults:
@@ -98,6 +112,8 @@ class Simulator:
         self._httpd.shutdown()
         self._httpd.close_connections()
         self._httpd.server_close()
+        if self._decoy is not None:
+            self._decoy.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -205,6 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         cid = str(uuid.uuid4())
+        received_at = time.monotonic()
         try:
             reply = sim.api.handle(method, url.path, query, self.headers, body, cid)
         except Exception:
@@ -220,6 +237,8 @@ class _Handler(BaseHTTPRequestHandler):
                 dict(self.headers.items()),
                 body,
                 reply.status,
+                received_at,
+                time.monotonic(),
             )
         )
         if reply.drop:
@@ -240,8 +259,22 @@ class _Handler(BaseHTTPRequestHandler):
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.log_request(reply.status, len(reply.body))
-        if len(reply.body) < 65_536:
+        if reply.drip_s > 0:
+            self._drip(head, reply.body, reply.drip_s)
+        elif len(reply.body) < 65_536:
             self.wfile.write(head + reply.body)  # one segment for small replies
         else:
             self.request.sendall(head)  # a big body goes out as it is, without another copy
             self.request.sendall(reply.body)
+
+    def _drip(self, head: bytes, body: bytes, interval_s: float) -> None:
+        """Headers at once, then the body a byte at a time (hostile "slow-drip"); stops when the client
+        hangs up or the server stops."""
+        self.close_connection = True
+        try:
+            self.request.sendall(head)
+            for offset in range(len(body)):
+                time.sleep(interval_s)
+                self.request.sendall(body[offset : offset + 1])
+        except OSError:
+            return

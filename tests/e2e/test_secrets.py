@@ -150,3 +150,57 @@ def test_http_override_to_non_loopback_host_is_refused(run, key: str) -> None:
     assert refused.returncode == 2, refused.stderr
     assert "http:// is allowed only for loopback hosts" in refused.stderr.strip().splitlines()[-1]
     assert (len(sim.requests), len(sim.issued_tokens)) == (requests_before, tokens_before)
+
+
+ECHO_MODES = (
+    "echo-credentials-401",
+    "echo-credentials-403",
+    "echo-credentials-500",
+    "echo-credentials-token",
+)
+
+
+@pytest.fixture(scope="module")
+def echoed() -> Iterator[tuple[Workspace, Simulator, list[subprocess.CompletedProcess]]]:
+    """A good verbose load, then one failing verbose load per mode of a server that quotes the Authorization
+    header and the request body in its 401/403/500 replies (tokens, the Basic pair and the form body)."""
+    config = SimulatorConfig(client_secret=LEAK_SECRET, clock_start=SIM_CLOCK)
+    with run_simulator(config) as sim, tempfile.TemporaryDirectory(prefix="secrets-echo-") as folder:
+        ws = make_workspace(sim, Path(folder))
+        results = [ok(ws.load("--start", "2026-11-21", "--end", "2026-11-21", "-v"))]
+        for mode in ECHO_MODES:
+            sim.faults.hostile = (mode,)
+            results.append(ws.load("--start", "2026-11-22", "--end", "2026-11-22", "-v"))
+        sim.faults.hostile = ()
+        yield ws, sim, results
+
+
+def test_echoed_credentials_fail_with_one_scrubbed_line(echoed) -> None:
+    """Guards the checks below: the server did quote live credentials, and the error line shows the quote
+    with every secret masked."""
+    _ws, sim, results = echoed
+    rejected = [r for r in sim.requests if r.status in (401, 403, 500)]
+    assert {r.status for r in rejected} == {401, 403, 500}
+    sent = [{k.lower(): v for k, v in r.headers.items()}.get("authorization", "") for r in rejected]
+    assert any(value.startswith("Bearer ") and value[7:] in sim.issued_tokens for value in sent)
+    assert any(value.startswith("Basic ") for value in sent)
+    for mode, result in zip(ECHO_MODES, results[1:], strict=True):
+        assert result.returncode == 1, (mode, result.stderr[-1000:])
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and "Traceback" not in result.stderr
+        assert "Request rejected. Authorization: " in last and "***" in last, (mode, last)
+
+
+def test_echoed_credentials_reach_no_output_log_state_trace_or_database(echoed) -> None:
+    ws, sim, results = echoed
+    secrets = needles(ws, sim)
+    for result in results:
+        assert_absent(f"stdout of {result.args[1:]}", result.stdout.encode(), secrets)
+        assert_absent(f"stderr of {result.args[1:]}", result.stderr.encode(), secrets)
+    folder = ws.db_path.parent
+    scanned = [path for path in folder.rglob("*") if path.is_file()]
+    traces = [path for path in scanned if path.name.startswith("trace")]
+    assert traces, "dlt saved no trace of the failed runs: the trace check would prove nothing"
+    for path in scanned:
+        assert_absent(str(path), readable_bytes(path), secrets)
+    assert_absent(f"tables of {ws.db_path}", duckdb_contents(ws.db_path), secrets)

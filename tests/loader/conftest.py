@@ -35,6 +35,9 @@ METRICS = [
 KEY = ["queue_id", "media_type", "interval_start", "interval_end"]
 # Small waits so fault tests stay fast; the retry policy is the production one.
 FAST = {"max_retries": 3, "backoff_base_s": 0.01, "backoff_cap_s": 0.05, "request_timeout_s": 5}
+# One request at a time: for tests whose faults are scheduled by request number, so that numbers 3 and 4
+# are one window's try and retry rather than two windows fetched side by side.
+SEQUENTIAL = {"max_concurrent_requests": 1}
 
 
 @pytest.fixture

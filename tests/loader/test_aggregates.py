@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 
 import orjson
+import pytest
 
 from loader.aggregates import METRICS, SCHEMA, build_query, parse_response
+from loader.contract import ContractError
 from loader.windows import Window
 
 WINDOW = Window(datetime(2025, 3, 3, 9, tzinfo=UTC), datetime(2025, 3, 3, 11, tzinfo=UTC))
@@ -76,11 +78,26 @@ RESPONSE = {
 }
 
 
+def _in_window(response: dict) -> dict:
+    """RESPONSE without its last bucket, which lies outside WINDOW."""
+    result = response["results"][0]
+    return {"results": [{**result, "data": result["data"][:-1]}]}
+
+
+def test_a_bucket_outside_the_window_breaks_the_contract():
+    """Was silently dropped; issue 8 item 4: buckets lie inside the window asked for, else it fails."""
+    with pytest.raises(ContractError) as caught:
+        parse_response(orjson.dumps(RESPONSE), "org", LOADED, WINDOW)
+    message = str(caught.value)
+    assert f"window {WINDOW}" in message and "2025-03-03T11:00:00.000Z/2025-03-03T12:00:00.000Z" in message
+    assert "outside the window" in message
+
+
 def test_parse_response_columns_and_nulls():
-    table = parse_response(orjson.dumps(RESPONSE), "org", LOADED, WINDOW)
+    table = parse_response(orjson.dumps(_in_window(RESPONSE)), "org", LOADED, WINDOW)
     assert table.schema == SCHEMA
     rows = table.to_pylist()
-    assert len(rows) == 2  # the bucket outside the window is dropped
+    assert len(rows) == 2
     first, second = rows
     assert first["org_id"] == "org" and first["queue_id"] == "q1" and first["media_type"] == "voice"
     assert first["interval_start"] == datetime(2025, 3, 3, 9, tzinfo=UTC)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loader.errors import AuthError, WindowError
-from tests.loader.conftest import SECRET, aggregate_requests, interval_rows, load
+from tests.loader.conftest import SECRET, SEQUENTIAL, aggregate_requests, interval_rows, load
 
 pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +52,7 @@ def test_a_lone_500_is_retried_once_and_a_second_one_fails_fast(sim, db):
     sim.reset_counters()
     sim.faults.schedule = {3: "500", 4: "500"}
     with pytest.raises(WindowError) as err:
-        load(sim, db, start="2026-04-01", end="2026-04-04")
+        load(sim, db, start="2026-04-01", end="2026-04-04", settings=SEQUENTIAL)
     assert "HTTP 500" in str(err.value)
     assert len(aggregate_requests(sim)) == 2  # the first try and one retry, no more
 
@@ -68,7 +68,7 @@ def test_random_faults_still_load_exactly(sim, db):
 def test_persistent_503_fails_naming_the_window(sim, db):
     sim.faults.schedule = {n: "503" for n in range(4, 20)}
     with pytest.raises(WindowError) as err:
-        load(sim, db, start="2026-04-01", end="2026-04-04")
+        load(sim, db, start="2026-04-01", end="2026-04-04", settings=SEQUENTIAL)
     message = str(err.value)
     assert "2026-04-02T00:00:00.000Z/2026-04-03T00:00:00.000Z" in message and "503" in message
     assert len(aggregate_requests(sim)) == 1 + 4  # one good window, then 1 + max_retries attempts
@@ -76,7 +76,7 @@ def test_persistent_503_fails_naming_the_window(sim, db):
 
 def test_429_storm_splits_the_window_and_goes_on(sim, db):
     sim.faults.schedule = {n: "429" for n in range(3, 7)}  # the first window's 4 attempts
-    summary = load(sim, db, start="2026-04-01", end="2026-04-04")
+    summary = load(sim, db, start="2026-04-01", end="2026-04-04", settings=SEQUENTIAL)
     assert summary.windows_split == 1
     halves = [r for r in aggregate_requests(sim) if r.status == 200][:2]
     assert [r.body.split(b'"')[3] for r in halves] == [
@@ -112,7 +112,7 @@ def test_pacing_slows_down_near_the_rate_limit(sim, db):
 def test_403_fails_fast_naming_the_permission(sim, db, request_number, permission):
     sim.faults.schedule = {request_number: "403"}
     with pytest.raises(AuthError) as err:
-        load(sim, db, start="2026-04-01", end="2026-04-02")
+        load(sim, db, start="2026-04-01", end="2026-04-02", settings=SEQUENTIAL)
     message = str(err.value)
     assert f"lacks permission {permission}" in message and "code missing.permissions" in message
     assert "correlation id" in message
@@ -123,7 +123,7 @@ def test_403_fails_fast_naming_the_permission(sim, db, request_number, permissio
 def test_400_and_404_fail_fast_with_genesys_details(sim, db, kind, code):
     sim.faults.schedule = {3: kind}
     with pytest.raises(WindowError) as err:
-        load(sim, db, start="2026-04-01", end="2026-04-02")
+        load(sim, db, start="2026-04-01", end="2026-04-02", settings=SEQUENTIAL)
     message = str(err.value)
     assert message.startswith("window 2026-04-01T00:00:00.000Z/2026-04-02T00:00:00.000Z:")
     assert f"HTTP {kind}, code {code}, message '" in message and "correlation id" in message
@@ -184,7 +184,7 @@ def test_failed_run_then_rerun_is_complete(sim, db):
 def test_long_load_commits_in_chunks_and_a_failure_keeps_committed_windows(sim, db):
     # Window 6 keeps failing: the commits before it stay, the cursor moved with them.
     sim.faults.schedule = {n: "503" for n in range(8, 30)}
-    settings = {"commit_rows": 400}  # about two days of the default org per commit
+    settings = {"commit_rows": 400, **SEQUENTIAL}  # about two days of the default org per commit
     with pytest.raises(WindowError):
         load(sim, db, start="2026-06-01", end="2026-06-10", settings=settings)
     partial = interval_rows(db)

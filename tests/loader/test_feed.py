@@ -105,3 +105,16 @@ def test_row_ids_are_unique_non_null_strings():
     assert len(set(values)) == 50_000
     assert {len(v) for v in values} == {16}
     assert row_ids(0).to_pylist() == []
+
+
+def test_the_size_of_a_window_larger_than_the_feed_is_known_without_consuming_it():
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        for part in range(10):  # 100 rows, four times what the feed holds
+            yield _table(index, part)
+
+    feed = WindowFeed(produce, 0, 2, max_rows=25, workers=2)
+    try:
+        assert feed.window_rows(0) >= 25  # returns instead of waiting for rows nobody takes
+        assert len(_drain(feed, 2)) == 22  # and the windows still arrive whole, in order
+    finally:
+        feed.close()

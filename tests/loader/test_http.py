@@ -15,7 +15,7 @@ from loader.aggregates import METRICS
 from loader.errors import AuthError
 from loader.pipeline import pipelines_dir_for, run_load
 from simulator import SimulatorConfig, run_simulator
-from tests.loader.conftest import SECRET, aggregate_requests, interval_rows, load, sim_settings
+from tests.loader.conftest import SECRET, SEQUENTIAL, aggregate_requests, interval_rows, load, sim_settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -103,7 +103,8 @@ def test_token_expiring_mid_run_gets_one_new_token(sim, db):
 
     thread = threading.Thread(target=expire_after_five_requests)
     thread.start()
-    summary = load(sim, db, start="2026-04-01", end="2026-04-10", now=sim.clock.now())
+    # one request at a time: with several in flight, each would meet the expired token once
+    summary = load(sim, db, start="2026-04-01", end="2026-04-10", now=sim.clock.now(), settings=SEQUENTIAL)
     thread.join()
     assert summary.reauths == 1 and len(sim.issued_tokens) == 2
     assert [r.status for r in sim.requests].count(401) == 1
@@ -124,7 +125,7 @@ def test_revocation_mid_run(sim, db):
 def test_two_401_in_a_row_stop_the_run(sim, db):
     sim.faults.schedule = {3: "401", 4: "401"}
     with pytest.raises(AuthError, match="credentials were rejected or lack permission"):
-        load(sim, db, start="2026-04-01", end="2026-04-08")
+        load(sim, db, start="2026-04-01", end="2026-04-08", settings=SEQUENTIAL)
     assert len(sim.requests) < 10 and len(sim.issued_tokens) == 2
 
 

@@ -30,8 +30,10 @@ def test_spring_forward_week_equals_ground_truth_and_rerun_is_idempotent(sim, db
     assert summary.rows["queue_intervals"] == len(expected)
     assert summary.windows == 3 and summary.org_id == "simulator"
     # 2026-03-08 in New York is 23 hours: the second window, one request.
-    bodies = [json.loads(r.body) for r in aggregate_requests(sim)]
-    assert bodies[1]["interval"] == "2026-03-08T05:00:00.000Z/2026-03-09T04:00:00.000Z"
+    # (windows are fetched side by side, so the requests arrive in any order)
+    intervals = sorted(json.loads(r.body)["interval"] for r in aggregate_requests(sim))
+    assert len(intervals) == 3
+    assert intervals[1] == "2026-03-08T05:00:00.000Z/2026-03-09T04:00:00.000Z"
     again = load(sim, db, start="2026-03-07", end="2026-03-09", report_tz="America/New_York")
     assert interval_rows(db) == expected  # merged, never duplicated
     assert again.rows["queue_intervals"] == len(expected)
@@ -228,3 +230,19 @@ def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
     )
     pipeline.run(genesys())
     assert interval_rows(db) == sim.ground_truth(datetime(2026, 11, 18, tzinfo=UTC), CLOCK, as_of=CLOCK)
+
+
+def test_building_the_source_makes_no_network_call(sim, monkeypatch):
+    from loader.source import genesys
+
+    for key, value in {
+        "CLIENT_ID": sim.config.client_id,
+        "CLIENT_SECRET": sim.config.client_secret,
+        "API_BASE_URL": sim.base_url,
+        "LOGIN_BASE_URL": sim.base_url,
+        "NOW": CLOCK.isoformat(),
+    }.items():
+        monkeypatch.setenv(f"SOURCES__GENESYS__{key}", value)
+    source = genesys()
+    assert sorted(source.resources) == ["queue_intervals", "queue_service_level_targets", "queues"]
+    assert sim.requests == []  # no token, no org id, no queue listing until the pipeline runs
