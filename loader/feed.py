@@ -114,13 +114,17 @@ class WindowFeed:
             self._cond.notify_all()
 
     def window_rows(self, index: int) -> int:
-        """Rows of window `index` once fully fetched (0 after a failure); for a window larger than the feed
-        holds, the rows queued so far (nobody consumes while this waits, so waiting for the rest would
-        deadlock): already enough to size a commit."""
+        """Rows of window `index` once fully fetched (0 after a failure), to size a commit.
+
+        When the feed is full before the window is (nobody consumes while this waits, so waiting for the
+        rest would deadlock), its size is not known yet, only that it is more than is queued of it: it
+        counts as a full feed, so a commit sized by it takes few windows (memory stays bounded)."""
         with self._cond:
             while index not in self._complete and index >= self._hand and not self._closed:
-                if self._rows >= self._max_rows or not any(t.is_alive() for t in self._threads):
+                if not any(t.is_alive() for t in self._threads):
                     return sum(rows for _, rows in self._items.get(index, ()))
+                if self._rows >= self._max_rows:
+                    return max(self._max_rows, sum(rows for _, rows in self._items.get(index, ())))
                 self._cond.wait(timeout=1.0)
             return self._complete.get(index, 0)
 

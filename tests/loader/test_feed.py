@@ -118,3 +118,27 @@ def test_the_size_of_a_window_larger_than_the_feed_is_known_without_consuming_it
         assert len(_drain(feed, 2)) == 22  # and the windows still arrive whole, in order
     finally:
         feed.close()
+
+
+def test_a_window_is_not_sized_by_its_first_rows_when_a_later_window_filled_the_feed():
+    later_window_queued = threading.Event()
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        if index == 0:
+            yield _table(index, 0)
+            later_window_queued.wait(5)  # window 1 fills the feed meanwhile
+            for part in range(1, 10):
+                yield _table(index, part)
+        else:
+            for part in range(2):  # 10 + 20 rows queued: the feed (25) is full
+                yield _table(index, part)
+            later_window_queued.set()
+
+    feed = WindowFeed(produce, 0, 2, max_rows=25, workers=2)
+    try:
+        assert later_window_queued.wait(5)
+        # 10 rows of window 0 are queued, but it is bigger than that: it counts as a full feed.
+        assert feed.window_rows(0) >= 25
+        assert len(_drain(feed, 2)) == 14
+    finally:
+        feed.close()
