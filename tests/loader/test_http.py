@@ -77,12 +77,14 @@ def test_queue_listing_pages_through_everything(db):
 
 
 def test_short_token_lifetime_is_renewed_before_expiry(db):
-    # Real-time simulator clock: a 1 s token is renewed 0.1 s early (proportional margin), never used expired.
+    # Real-time simulator clock: a 2 s token is renewed 0.2 s early (proportional margin), never used expired
+    # (the margin is what is left of 0.2 s after the token reply's latency: room for a loaded CI machine).
     config = SimulatorConfig(client_secret=SECRET)
-    config.faults.token_lifetime_s = 1
+    config.faults.token_lifetime_s = 2
     config.faults.latency_s = 0.06
     with run_simulator(config) as sim:
-        load(sim, db, start="2026-04-01", end="2026-04-25", now=datetime.now(UTC))
+        # one request at a time, so the load outlasts a token whatever the machine's speed
+        load(sim, db, start="2026-04-01", end="2026-04-25", now=datetime.now(UTC), settings=SEQUENTIAL)
         statuses = [r.status for r in sim.requests if r.path.startswith("/api/")]
         tokens = list(sim.issued_tokens)
         truth = sim.ground_truth(datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 4, 26, tzinfo=UTC))
