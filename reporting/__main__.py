@@ -13,7 +13,7 @@ from types import FrameType
 
 from common import warehouse
 from common.dblock import database_lock
-from common.errors import AppError, ConfigError
+from common.errors import AppError
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
 from reporting.options import EXTRA_VARS, build_options
@@ -105,12 +105,6 @@ def _run(args: argparse.Namespace) -> int:
     db_path = database_path()
     # one build, export or report per database at a time; a missing file is reported by the command itself
     with _one_at_a_time(db_path):
-        if args.command == "report" and warehouse.is_postgres():
-            # the report reads the marts with DuckDB list and struct SQL (reporting/report_data.py)
-            raise ConfigError(
-                "make report is not available with DESTINATION=postgres yet; build and export there, or run "
-                'the report on a DuckDB load (README "Using your warehouse")'
-            )
         if args.command == "report":
             # builds only when the last good build does not cover this period and zone (reporting.report)
             build_first = False if args.no_build else None

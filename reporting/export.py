@@ -33,7 +33,8 @@ def _csv_select(con: Reader, mart: str) -> str:
         [mart],
     ).fetchall()
     if not columns:
-        raise MissingDataError(f"error: mart {mart} is not built in the database; run 'make build' first")
+        where = "the PostgreSQL database" if con.postgres else "the DuckDB file"
+        raise MissingDataError(f"error: mart {mart} is not built in {where}; run 'make build' first")
     parts = []
     for name, data_type in columns:
         column = _quote(name)
