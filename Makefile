@@ -60,10 +60,11 @@ export: $(BOOTSTRAPPED) ## Write one CSV per mart into exports/.
 report: $(BOOTSTRAPPED) ## Build if needed, then write the offline HTML report reports/service-level.html.
 	@$(call SPLIT_ARGS,BUILD_ARGS); $(PY) -m reporting report $(DATE_ARGS) "$${extra[@]}"
 
-sql: $(BOOTSTRAPPED) ## Open the DuckDB shell read-only on the database (warns when the last build failed); Q="select ..." runs one query.
-	@test -f "$$GENESYS_DUCKDB_PATH" || { echo "error: $$GENESYS_DUCKDB_PATH does not exist; run 'make load && make build' first." >&2; exit 2; }
-	@$(PY) -m reporting.build_state
-	@if [ -n "$${Q:-}" ]; then $(VENV)/bin/duckdb -readonly -box "$$GENESYS_DUCKDB_PATH" -c "$$Q"; else $(VENV)/bin/duckdb -readonly "$$GENESYS_DUCKDB_PATH"; fi
+sql: $(BOOTSTRAPPED) ## Open the DuckDB shell (psql with DESTINATION=postgres) read-only on the database (warns when the last build failed); Q="select ..." runs one query.
+	@if [ "$$($(PY) -m reporting.shell --which)" = postgres ]; then $(PY) -m reporting.build_state && exec $(PY) -m reporting.shell; fi; \
+	test -f "$$GENESYS_DUCKDB_PATH" || { echo "error: $$GENESYS_DUCKDB_PATH does not exist; run 'make load && make build' first." >&2; exit 2; }; \
+	$(PY) -m reporting.build_state; \
+	if [ -n "$${Q:-}" ]; then $(VENV)/bin/duckdb -readonly -box "$$GENESYS_DUCKDB_PATH" -c "$$Q"; else $(VENV)/bin/duckdb -readonly "$$GENESYS_DUCKDB_PATH"; fi
 
 sim: $(BOOTSTRAPPED) ## Run the Genesys Cloud API simulator as a standalone server (SIM_ARGS="--port 8080").
 	@$(call SPLIT_ARGS,SIM_ARGS); $(PY) -m simulator "$${extra[@]}"

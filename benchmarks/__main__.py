@@ -19,6 +19,7 @@ import requests
 from benchmarks.build_bench import BASELINE_COMMIT, bench_build, bench_build_scaled
 from benchmarks.harness import REPO_ROOT, base_env, simulator_process
 from benchmarks.loader_bench import latency_row, memory_row, throughput_row
+from benchmarks.postgres_bench import postgres_rows
 from benchmarks.report import report_row
 from loader.aggregates import METRICS
 from simulator import SimulatorConfig
@@ -131,7 +132,7 @@ def _machine() -> str:
 
 
 def _versions() -> str:
-    names = ["dlt", "duckdb", "dbt-core", "dbt-duckdb", "pyarrow"]
+    names = ["dlt", "duckdb", "dbt-core", "dbt-duckdb", "dbt-postgres", "psycopg2-binary", "pyarrow"]
     return ", ".join(f"{n} {version(n)}" for n in names) + f", Python {platform.python_version()}"
 
 
@@ -144,7 +145,7 @@ class _Rows(list):
 
 
 # Benchmarks by name, for `make bench BENCH=loader-latency` or `python -m benchmarks --only loader,build`.
-BENCHES = ("simulator", "loader", "loader-latency", "loader-memory", "build", "report")
+BENCHES = ("simulator", "loader", "loader-latency", "loader-memory", "build", "report", "postgres")
 
 
 def main() -> None:
@@ -190,6 +191,9 @@ def main() -> None:
                 rows.append(row)
         if "report" in selected:
             rows.append(report_row(workdir, queues=q500, days=d365))
+        if "postgres" in selected:
+            for row in postgres_rows(workdir, days=d365, queues=q200):
+                rows.append(row)
 
     header = ("Benchmark", "Measured", "Target", "")
     table = [header, ("---",) * 4, *rows]

@@ -47,14 +47,17 @@ bucket_days as (
         sum(intervals.sl_numerator) as sl_numerator,
         sum(intervals.sl_denominator) as sl_denominator
     from intervals
-    semi join touched_days
-        on
-            intervals.org_id = touched_days.org_id
-            and intervals.queue_id = touched_days.queue_id
-            and intervals.media_type = touched_days.media_type
-            and intervals.report_date = touched_days.report_date
     where
-        not intervals.is_removed
+        exists (
+            select 1
+            from touched_days
+            where
+                intervals.org_id = touched_days.org_id
+                and intervals.queue_id = touched_days.queue_id
+                and intervals.media_type = touched_days.media_type
+                and intervals.report_date = touched_days.report_date
+        )
+        and not intervals.is_removed
         and {{ report_date_filter('intervals.report_date') }}
     group by
         intervals.org_id,

@@ -42,10 +42,10 @@ loaded_fingerprints as (
         loaded.media_type,
         count(*) as n_buckets,
         sum(
-            hash(
-                loaded.interval_start, loaded.interval_end, loaded.offered_count, loaded.answered_count,
-                loaded.abandoned_count, loaded.handled_count, loaded.loaded_at
-            )
+            {{ row_hash([
+                'loaded.interval_start', 'loaded.interval_end', 'loaded.offered_count', 'loaded.answered_count',
+                'loaded.abandoned_count', 'loaded.handled_count', 'loaded.loaded_at'
+            ]) }}
         ) as fingerprint
     from loaded
     where loaded.loaded_at > (select kept_watermark.loaded_at from kept_watermark)
@@ -64,10 +64,10 @@ rebuilt_fingerprints as (
         stored.media_type,
         count(*) as n_buckets,
         sum(
-            hash(
-                stored.interval_start, stored.interval_end, stored.offered, stored.answered,
-                stored.abandoned, stored.handled, stored.loaded_at
-            )
+            {{ row_hash([
+                'stored.interval_start', 'stored.interval_end', 'stored.offered', 'stored.answered',
+                'stored.abandoned', 'stored.handled', 'stored.loaded_at'
+            ]) }}
         ) as fingerprint
     from stored
     where

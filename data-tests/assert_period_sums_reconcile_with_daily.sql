@@ -25,7 +25,7 @@ days_summed as (
         sum(sl_numerator) as sl_numerator,
         sum(sl_denominator) as sl_denominator,
         sum(intervals_below_target) as intervals_below_target,
-        count_if(not target_met) as days_below_target
+        {{ count_if('not target_met') }} as days_below_target
     from days
     group by
         org_id,

@@ -1,4 +1,4 @@
-"""run_load(): one load of Genesys queue data into DuckDB (used by the CLI, end-to-end tests, benchmarks)."""
+"""run_load(): one load of Genesys queue data into DuckDB or PostgreSQL (CLI, e2e tests, benchmarks)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,14 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 from dlt.pipeline.trace import TRACE_FILE_NAME
 
+from common import warehouse
 from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
+from loader import scrub
 from loader.client import GenesysHttp
 from loader.config import Settings, load_settings, parse_now
 from loader.errors import ConfigError, LoaderError
 from loader.feed import WindowDone
+from loader.pg_connection import MissingTableError, PgConnection, open_connection, schema_exists
 from loader.source import (
     CURSOR_KEY,
     RunContext,
@@ -51,6 +54,10 @@ FILE_MAX_ROWS = 100_000
 # 96 MB still merges a commit of 850k rows over existing ones (measured; 64 MB ran out of memory there,
 # and a commit is ~commit_rows rows plus one window). It spills to <database>.tmp beyond that.
 DUCKDB_SETTINGS = {"preserve_insertion_order": False, "threads": 1, "memory_limit": "96MB"}
+# "No such table yet" from either warehouse (the first load, or a file of another tool).
+_MISSING_TABLE = (duckdb.CatalogException, MissingTableError)
+# The schemas this project writes in PostgreSQL (a shared warehouse holds others: not ours to judge).
+PG_OWN_SCHEMAS = (RAW_DATASET, f"{RAW_DATASET}_staging", "main", "genesys_build")
 
 
 @dataclass
@@ -166,11 +173,14 @@ def run_load(
             "sources.genesys.client_id and client_secret are not configured; set them "
             "(.dlt/secrets.toml), or run `python -m loader`, which falls back to the bundled simulator"
         )
-    db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
-    if db.is_dir():
-        raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
     options = LoadOptions(full_refresh, async_jobs, one_off, allow_foreign_tables, progress)
-    summary = _load(config, db, start_date, end_date, zone.key, options, moment)
+    if warehouse.is_postgres():
+        summary = _load_postgres(config, start_date, end_date, zone.key, options, moment)
+    else:
+        db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
+        if db.is_dir():
+            raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
+        summary = _load(config, db, start_date, end_date, zone.key, options, moment)
     summary.simulated = simulated
     summary.elapsed_s = time.monotonic() - started
     return summary
@@ -261,6 +271,46 @@ def _load(
             _keep_trace(workdir, kept_trace)
 
 
+def _load_postgres(
+    config: Settings,
+    start_date: date | None,
+    end_date: date | None,
+    report_tz: str,
+    options: LoadOptions,
+    moment: datetime,
+) -> LoadSummary:
+    """DESTINATION=postgres: the same load through dlt's postgres destination, one database per dlt state.
+
+    One held connection checks access, holds the project's advisory lock (one load or build at a time), and
+    runs the loader's own statements; dlt opens its own for the load jobs."""
+    pa.set_memory_pool(pa.system_memory_pool())
+    credentials = warehouse.postgres_credentials()
+    scrub.register(str(credentials.password or ""), credentials.to_native_representation())
+    label = warehouse.describe(credentials)
+    port = credentials.port or 5432
+    workdir = (
+        duckdb_path().parent
+        / PIPELINES_DIRNAME
+        / f"postgres-{credentials.host}-{port}-{credentials.database}"
+    )
+    kept_trace = _clear_working_folder(workdir)
+    conn = open_connection(credentials)
+    try:
+        with warehouse.advisory_lock(conn.raw, credentials):
+            warehouse.check_can_create(conn.raw, credentials, PG_OWN_SCHEMAS[:2])
+            existed = schema_exists(conn, RAW_DATASET)
+            if existed:
+                _refuse_foreign_tables(conn, label, options.allow_foreign_tables, schemas=PG_OWN_SCHEMAS)
+            destination = dlt.destinations.postgres(credentials=credentials)
+            return _load_with(
+                conn, config, label, existed, start_date, end_date, report_tz, options, moment,
+                destination=destination, workdir=workdir,
+            )  # fmt: skip
+    finally:
+        conn.close()
+        _keep_trace(workdir, kept_trace)
+
+
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
     try:
         found = conn.execute(
@@ -314,21 +364,26 @@ def _connect(db: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _load_with(
-    conn: duckdb.DuckDBPyConnection,
+    conn: duckdb.DuckDBPyConnection | PgConnection,
     config: Settings,
-    db: Path,
+    db: Path | str,
     existed: bool,
     start_date: date | None,
     end_date: date | None,
     report_tz: str,
     options: LoadOptions,
     moment: datetime,
+    *,
+    destination: Any = None,
+    workdir: Path | None = None,
 ) -> LoadSummary:
+    """The load itself on an open connection; `db` names the database in messages (a DuckDB path, or
+    PostgreSQL's description with `destination` and `workdir` given)."""
     full_refresh = options.full_refresh
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(pipelines_dir_for(db)),
-        destination=dlt.destinations.duckdb(conn),
+        pipelines_dir=str(workdir or pipelines_dir_for(Path(db))),
+        destination=destination or dlt.destinations.duckdb(conn),
         dataset_name=RAW_DATASET,
     )
     # queue_intervals brings its own _dlt_id (loader.source.row_ids), so normalize need not rewrite its files.
@@ -410,14 +465,14 @@ def _load_with(
     )
 
 
-def _refuse_another_org(conn: duckdb.DuckDBPyConnection, org_id: str, db: Path) -> None:
+def _refuse_another_org(conn: duckdb.DuckDBPyConnection | PgConnection, org_id: str, db: Path | str) -> None:
     """One database, one Genesys org: a tenant's load must not mix with simulated (or another org's) rows,
     whose cursor, granularity and target history would otherwise be taken for its own."""
     try:
         others = conn.execute(
             f"select distinct org_id from {RAW_DATASET}.queues where org_id <> ? order by 1", [org_id]
         ).fetchall()
-    except duckdb.CatalogException:
+    except _MISSING_TABLE:
         return  # nothing loaded yet
     if others:
         held = ", ".join(f"'{row[0]}'" for row in others)
@@ -437,7 +492,7 @@ def _drop_loaded_buckets(pipeline: Any) -> None:
     pipeline_drop(pipeline, resources=["queue_intervals"], state_paths=["cursor", "granularity"])()
 
 
-def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection) -> None:
+def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection | PgConnection) -> None:
     """pipeline.run until every window is loaded; each run commits whole windows, ~commit_rows rows.
 
     A chunk's windows are fixed before it runs (its merge replaces exactly their time range), sized by the
@@ -470,7 +525,7 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
             # No rows at all: dlt runs no merge, so the chunk's range is emptied here (the API no longer
             # returns anything for it).
             scope = destination_scope(run, first, run.chunk_stop).format(table="t")
-            with contextlib.suppress(duckdb.CatalogException):  # no table yet: nothing to empty
+            with contextlib.suppress(*_MISSING_TABLE):  # no table yet: nothing to empty
                 conn.execute(f"DELETE FROM {RAW_DATASET}.queue_intervals AS t WHERE {scope}")
         if run.windows_done >= total:
             break
@@ -497,7 +552,11 @@ def _wrapped(exc: BaseException, kind: type[_E]) -> _E | None:
 
 
 def check_database(db_path: str | Path | None, allow_foreign_tables: bool = False) -> None:
-    """Before anything starts: refuse a database path that is a folder or a file of another tool's tables."""
+    """Before anything starts: refuse a database path that is a folder or a file of another tool's tables;
+    with DESTINATION=postgres, a server that is unreachable, refuses the credentials or the schemas."""
+    if warehouse.is_postgres():
+        _check_postgres(allow_foreign_tables)
+        return
     db = Path(db_path).expanduser().resolve() if db_path else duckdb_path()
     if db.is_dir():
         raise ConfigError(f"GENESYS_DUCKDB_PATH {db} is a directory; point it at a .duckdb file")
@@ -513,7 +572,26 @@ def check_database(db_path: str | Path | None, allow_foreign_tables: bool = Fals
         conn.close()
 
 
-def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: bool) -> None:
+def _check_postgres(allow_foreign_tables: bool) -> None:
+    credentials = warehouse.postgres_credentials()
+    scrub.register(str(credentials.password or ""), credentials.to_native_representation())
+    conn = open_connection(credentials)
+    try:
+        warehouse.check_can_create(conn.raw, credentials, PG_OWN_SCHEMAS[:2])
+        if schema_exists(conn, RAW_DATASET):
+            _refuse_foreign_tables(
+                conn, warehouse.describe(credentials), allow_foreign_tables, schemas=PG_OWN_SCHEMAS
+            )
+    finally:
+        conn.close()
+
+
+def _refuse_foreign_tables(
+    conn: duckdb.DuckDBPyConnection | PgConnection,
+    db: Path | str,
+    allow: bool,
+    schemas: tuple[str, ...] | None = None,
+) -> None:
     """Refuse (exit 2) a database holding tables this project did not create, unless allowed.
 
     Ours: an empty file, or one whose genesys_raw holds this loader's dlt state, or (a first load killed
@@ -525,6 +603,8 @@ def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: boo
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = current_database() order by 1, 2"
     ).fetchall()
+    if schemas is not None:  # PostgreSQL: only the project's own schemas of a shared database
+        tables = [(schema, name) for schema, name in tables if schema in schemas]
     if not tables:
         return
     ours = _holds_row(tables, conn, "_dlt_pipeline_state", "pipeline_name", PIPELINE_NAME) or _holds_row(
@@ -547,7 +627,11 @@ def _refuse_foreign_tables(conn: duckdb.DuckDBPyConnection, db: Path, allow: boo
 
 
 def _holds_row(
-    tables: list[tuple[str, str]], conn: duckdb.DuckDBPyConnection, table: str, column: str, value: str
+    tables: list[tuple[str, str]],
+    conn: duckdb.DuckDBPyConnection | PgConnection,
+    table: str,
+    column: str,
+    value: str,
 ) -> bool:
     """Whether dlt's bookkeeping table genesys_raw.`table` exists and has a row with `column` = `value`."""
     if (RAW_DATASET, table) not in tables:

@@ -13,6 +13,7 @@
 {% macro build_state_start() %}
     {%- if execute and invocation_args_dict.get('which') in ('build', 'run', 'seed', 'snapshot') %}
         create schema if not exists {{ build_state_schema() }};
+        {{ create_raise_error_function() }}
         create table if not exists {{ build_state_schema() }}.build_runs (
             invocation_id varchar primary key,
             command varchar not null,
@@ -55,24 +56,29 @@
         select
             case
                 when latest.status = 'success' then true
-                when latest.status is null then error('error: no build is recorded; run ''make build'' first')
+                when latest.status is null
+                    then {{ raise_error("'error: no build is recorded; run ''make build'' first'", 'boolean') }}
                 when latest.status = 'running'
-                    then error(
-                        'error: the last build (started ' || strftime(timezone('UTC', latest.started_at),
-                            '%Y-%m-%d %H:%M:%S') || ' UTC) did not finish, so the marts may mix two builds;'
-                        || ' run ''make build'' again'
-                    )
-                else error(
-                    'error: the last build (started ' || strftime(timezone('UTC', latest.started_at),
-                        '%Y-%m-%d %H:%M:%S') || ' UTC) failed (' || coalesce(latest.message, 'see logs')
-                    || '); fix it and run ''make build'' again'
-                )
+                    then {{ raise_error(
+                        "'error: the last build (started ' || "
+                        ~ format_timestamp(at_time_zone('UTC', 'latest.started_at'), '%Y-%m-%d %H:%M:%S')
+                        ~ " || ' UTC) did not finish, so the marts may mix two builds;'"
+                        ~ " || ' run ''make build'' again'",
+                        'boolean'
+                    ) }}
+                else {{ raise_error(
+                    "'error: the last build (started ' || "
+                    ~ format_timestamp(at_time_zone('UTC', 'latest.started_at'), '%Y-%m-%d %H:%M:%S')
+                    ~ " || ' UTC) failed (' || coalesce(latest.message, 'see logs')"
+                    ~ " || '); fix it and run ''make build'' again'",
+                    'boolean'
+                ) }}
             end
         from (
             select
-                arg_max(runs.status, runs.started_at) as status,
+                {{ arg_max('runs.status', 'runs.started_at') }} as status,
                 max(runs.started_at) as started_at,
-                arg_max(runs.message, runs.started_at) as message
+                {{ arg_max('runs.message', 'runs.started_at') }} as message
             from {{ build_state_schema() }}.build_runs as runs
         ) as latest
     )
@@ -113,7 +119,7 @@
         set
             status = '{{ "failed" if problem else "success" }}',
             finished_at = now(),
-            marts = [{% for mart in marts %}'{{ mart }}'{{ ", " if not loop.last }}{% endfor %}]::varchar [],
+            marts = {{ varchar_list(marts) }},
             message = {{ _build_state_literal(problem) }}
         where invocation_id = '{{ invocation_id }}';
         {%- if not problem %}

@@ -2,13 +2,13 @@
     offered, answered, abandoned, handled, sl_numerator, sl_denominator, answered_ms_sum, handle_ms_sum,
     target_pct. Ratios of sums, never means of ratios; NULL when the denominator is 0. -#}
 {% macro sla_ratios() %}
-    100 * cast(sl_numerator as double) / nullif(sl_denominator, 0) as service_level_pct,
+    100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) as service_level_pct,
     target_pct,
-    100 * cast(sl_numerator as double) / nullif(sl_denominator, 0) >= target_pct as target_met,
-    100 * cast(answered as double) / nullif(offered, 0) as answer_rate_pct,
-    100 * cast(abandoned as double) / nullif(offered, 0) as abandon_rate_pct,
-    cast(answered_ms_sum as double) / nullif(answered, 0) / 1000 as asa_seconds,
-    cast(handle_ms_sum as double) / nullif(handled, 0) / 1000 as aht_seconds
+    100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) >= target_pct as target_met,
+    100 * cast(answered as {{ type_double() }}) / nullif(offered, 0) as answer_rate_pct,
+    100 * cast(abandoned as {{ type_double() }}) / nullif(offered, 0) as abandon_rate_pct,
+    cast(answered_ms_sum as {{ type_double() }}) / nullif(answered, 0) / 1000 as asa_seconds,
+    cast(handle_ms_sum as {{ type_double() }}) / nullif(handled, 0) / 1000 as aht_seconds
 {%- endmacro %}
 
 

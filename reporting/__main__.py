@@ -7,15 +7,17 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from common import warehouse
 from common.dblock import database_lock
 from common.errors import AppError
-from common.names import duckdb_path
 from reporting.errors import ReportingError
 from reporting.export import DEFAULT_EXPORT_DIR, export_marts
 from reporting.options import EXTRA_VARS, build_options
+from reporting.reader import database_path
 from reporting.report import DEFAULT_REPORT_PATH, make_report
 
 
@@ -82,11 +84,27 @@ _INTERRUPTED = {
 }
 
 
+@contextlib.contextmanager
+def _one_at_a_time(db_path: Path) -> Iterator[None]:
+    """The DuckDB file's lock file, or PostgreSQL's advisory lock on a connection held for the command."""
+    if not warehouse.is_postgres():
+        with database_lock(db_path) if db_path.is_file() else contextlib.nullcontext():
+            yield
+        return
+    credentials = warehouse.postgres_credentials()
+    conn = warehouse.connect(credentials)
+    try:
+        with warehouse.advisory_lock(conn, credentials):
+            yield
+    finally:
+        conn.close()
+
+
 def _run(args: argparse.Namespace) -> int:
     options = build_options(args.start, args.end, args.report_tz, args.var, args.active_queues_only)
-    db_path = duckdb_path()
-    # one build, export or report per DuckDB file at a time; a missing file is reported by the command itself
-    with database_lock(db_path) if db_path.is_file() else contextlib.nullcontext():
+    db_path = database_path()
+    # one build, export or report per database at a time; a missing file is reported by the command itself
+    with _one_at_a_time(db_path):
         if args.command == "report":
             # builds only when the last good build does not cover this period and zone (reporting.report)
             build_first = False if args.no_build else None

@@ -1,4 +1,4 @@
-"""The last dbt build recorded in a DuckDB file (genesys_build.build_runs), and whether readers may trust it.
+"""The last dbt build recorded in the database (genesys_build.build_runs), and whether readers may trust it.
 
 macros/build_state.sql writes the records; the public marts in `main` are views that refuse to answer unless
 the latest record is a success. This module gives Python readers the same verdict with a clearer message.
@@ -17,16 +17,17 @@ from typing import Any
 
 import duckdb
 
-from common.dblock import DatabaseBusyError, busy_error_from_duckdb
-from common.names import duckdb_path
+from common.dblock import DatabaseBusyError
+from common.errors import AppError, UsageError
 from reporting.errors import MissingDataError, ReportingError
+from reporting.reader import busy_error, database_exists, database_label, database_path, reading
 
 BUILD_SCHEMA = "genesys_build"  # macros/build_state.sql build_state_schema()
 BUILDER_PID_ENV = "GENESYS_BUILDER_PID"  # recorded in build_runs.builder_pid by the on-run-start hook
 
 _LAST_BUILD_SQL = f"""
     select status, report_timezone, report_start, report_end, sl_formula, started_at, finished_at,
-           coalesce(marts, []), message, command, builder_pid, build_vars
+           marts, message, command, builder_pid, build_vars
     from {BUILD_SCHEMA}.build_runs
     order by started_at desc
     limit 1
@@ -83,19 +84,15 @@ def last_build(db_path: Path) -> BuildRecord | None:
 
     Raises DatabaseBusyError (common.dblock) while another process has the file open for writing.
     """
-    if not db_path.is_file():
+    if not database_exists(db_path):
         return None
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            has_log = con.execute(
-                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                [BUILD_SCHEMA, "build_runs"],
-            ).fetchone()[0]
-            if not has_log:
+        with reading(db_path) as con:
+            if not con.table_exists(BUILD_SCHEMA, "build_runs"):
                 return None
             row = con.execute(_LAST_BUILD_SQL).fetchone()
     except duckdb.Error as exc:
-        busy = busy_error_from_duckdb(exc, db_path)
+        busy = busy_error(exc, db_path)
         if busy is not None:
             raise busy from None
         raise ReportingError(f"error: cannot read the build log of {db_path} ({exc})") from None
@@ -110,10 +107,13 @@ def last_build(db_path: Path) -> BuildRecord | None:
         sl_formula=formula,
         started_at=started_at,
         finished_at=finished_at,
-        marts=tuple(marts),
+        marts=tuple(marts or ()),
         message=message,
         command=command,
-        build_vars=json.loads(build_vars) if build_vars else {},
+        # DuckDB returns the json column as text, psycopg2 as the decoded value
+        build_vars=(json.loads(build_vars) if isinstance(build_vars, str) else dict(build_vars))
+        if build_vars
+        else {},
     )
 
 
@@ -121,10 +121,13 @@ def require_success(db_path: Path) -> BuildRecord:
     """The last build when it succeeded; MissingDataError (exit 2, one line) otherwise."""
     record = last_build(db_path)
     if record is None:
-        raise MissingDataError(f"error: no build is recorded in {db_path}; run 'make build' first")
+        raise MissingDataError(
+            f"error: no build is recorded in {database_label(db_path)}; run 'make build' first"
+        )
     if record.status != "success":
         raise MissingDataError(
-            f"error: {record.summary()}; the marts are not served until 'make build' succeeds ({db_path})"
+            f"error: {record.summary()}; the marts are not served until 'make build' succeeds "
+            f"({database_label(db_path)})"
         )
     return record
 
@@ -133,7 +136,10 @@ def read_warning(db_path: Path) -> str | None:
     """The warning `make sql` prints before opening the file, or None when the last build succeeded."""
     record = last_build(db_path)
     if record is None:
-        return f"warning: no build is recorded in {db_path}; the marts are not there until 'make build'"
+        return (
+            f"warning: no build is recorded in {database_label(db_path)}; the marts are not there until "
+            "'make build'"
+        )
     if record.status == "success":
         return None
     return (
@@ -143,13 +149,14 @@ def read_warning(db_path: Path) -> str | None:
 
 
 def main() -> int:
-    """Print read_warning() for GENESYS_DUCKDB_PATH on stderr; exit 1 only when another process holds it."""
+    """Print read_warning() for the database on stderr; exit 1 only when another process holds the DuckDB
+    file or PostgreSQL cannot be reached (2 when its settings are wrong)."""
     try:
-        warning = read_warning(duckdb_path())
-    except (DatabaseBusyError, ReportingError) as exc:
+        warning = read_warning(database_path())
+    except (DatabaseBusyError, ReportingError, AppError) as exc:
         message = str(exc)
         print(message if message.startswith("error: ") else f"error: {message}", file=sys.stderr)
-        return 1
+        return exc.exit_code if isinstance(exc, UsageError) else 1
     if warning:
         print(warning, file=sys.stderr)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -9,12 +10,17 @@ import duckdb
 from reporting.build_state import require_success
 from reporting.errors import ReportingError
 from reporting.options import ReportOptions
+from reporting.reader import reading
 
 _MAX_NAME_WIDTH = 60
 
 
 def _fmt_pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def _fmt_utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 def _fmt_met(value: bool | None) -> str:
@@ -30,24 +36,26 @@ def compliance_table(db_path: Path, options: ReportOptions) -> str:
     try:
         return _render(db_path, options)
     except duckdb.Error as exc:
-        raise ReportingError(f"error: cannot read the marts of {db_path} ({exc})") from None
+        raise ReportingError(f"error: cannot read the marts of {db_path} ({exc})") from None  # DuckDB
 
 
 def _render(db_path: Path, options: ReportOptions) -> str:
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with reading(db_path) as con:
         first, last = con.execute(
             "select min(report_date), max(report_date) from main.fct_queue_sla_daily"
         ).fetchone()
         # what the period's buckets really cover: a load that started mid-day leaves a partial first day
-        covered_from, covered_to = con.execute(
-            """
-            select strftime(timezone('UTC', min(interval_start)), '%Y-%m-%d %H:%M'),
-                   strftime(timezone('UTC', max(interval_end)), '%Y-%m-%d %H:%M')
-            from main.fct_queue_intervals
-            where report_date between ? and ?
-            """,
-            [first, last],
-        ).fetchone()
+        covered_from, covered_to = (
+            _fmt_utc(moment)
+            for moment in con.execute(
+                """
+                select min(interval_start), max(interval_end)
+                from main.fct_queue_intervals
+                where report_date between ? and ?
+                """,
+                [first, last],
+            ).fetchone()
+        )
         rows = con.execute(
             """
             select queue_name, media_type, service_level_pct, target_pct, target_met, offered, is_deleted

@@ -13,12 +13,14 @@ from pathlib import Path
 import duckdb
 from dbt.cli.main import dbtRunner
 
+from common import warehouse
 from common.dblock import busy_error_from_duckdb
 from common.names import RAW_DATASET, RAW_TABLES
 from reporting.build_state import BUILDER_PID_ENV
 from reporting.errors import MissingDataError, ReportingError
 from reporting.options import PROJECT_DIR, ReportOptions
 from reporting.paths import dbt_log_path, dbt_target_path
+from reporting.reader import database_exists, database_label, reading
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,12 @@ class BuildSummary:
 
 
 def check_raw_tables(db_path: Path) -> None:
-    """Raise MissingDataError unless the DuckDB file holds every genesys_raw table (without creating it)."""
-    hint = f"error: no loaded data in {db_path}; run 'make load' first"
-    if not db_path.is_file():
+    """Raise MissingDataError unless the database holds every genesys_raw table (without creating it)."""
+    hint = f"error: no loaded data in {database_label(db_path)}; run 'make load' first"
+    if not database_exists(db_path):
         raise MissingDataError(hint)
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
+        with reading(db_path) as con:
             found = {
                 row[0]
                 for row in con.execute(
@@ -66,6 +68,21 @@ def _release_duckdb() -> None:
     if environment is not None:
         environment.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+def _postgres_profile_env() -> dict[str, str]:
+    """With DESTINATION=postgres, the GENESYS_PG_* variables profiles.yml's postgres target reads, from dlt's
+    DESTINATION__POSTGRES__CREDENTIALS (one setting for loader and dbt); else nothing."""
+    if not warehouse.is_postgres():
+        return {}
+    credentials = warehouse.postgres_credentials()
+    return {
+        "GENESYS_PG_HOST": str(credentials.host),
+        "GENESYS_PG_PORT": str(credentials.port or 5432),
+        "GENESYS_PG_USER": str(credentials.username),
+        "GENESYS_PG_PASSWORD": str(credentials.password or ""),
+        "GENESYS_PG_DATABASE": str(credentials.database),
+    }
 
 
 def _problem_line(message: str | None) -> str:
@@ -100,21 +117,27 @@ def run_dbt_build(
     ]
     if full_refresh:
         args.append("--full-refresh")
+    postgres_env = _postgres_profile_env()
+    if postgres_env:
+        args += ["--target", "postgres"]
     if not verbose:
         # the console shows our summary instead; dbt's full log stays in <log path>/dbt.log
         args += ["--log-level", "none", "--log-level-file", "info"]
     log.info("dbt %s", " ".join(args))
     started = time.monotonic()
-    previous_pid = os.environ.get(BUILDER_PID_ENV)
-    os.environ[BUILDER_PID_ENV] = str(os.getpid())  # recorded in the build log (reporting/build_state.py)
+    # the builder's pid is recorded in the build log (reporting/build_state.py)
+    overrides = {BUILDER_PID_ENV: str(os.getpid()), **postgres_env}
+    previous = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
     try:
         outcome = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
-        if previous_pid is None:
-            os.environ.pop(BUILDER_PID_ENV, None)
-        else:
-            os.environ[BUILDER_PID_ENV] = previous_pid
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     seconds = time.monotonic() - started
     if isinstance(outcome.exception, KeyboardInterrupt):
         raise KeyboardInterrupt from outcome.exception

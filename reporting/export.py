@@ -13,6 +13,7 @@ import duckdb
 
 from reporting.build_state import require_success
 from reporting.errors import MissingDataError, ReportingError
+from reporting.reader import Reader, database_exists, reading
 
 log = logging.getLogger(__name__)
 
@@ -23,38 +24,54 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _csv_select(con: duckdb.DuckDBPyConnection, mart: str) -> str:
-    """SELECT of a mart for the CSV: *_pct and *_seconds rounded to 2 decimals, timestamps as ISO UTC."""
+def _csv_select(con: Reader, mart: str) -> str:
+    """SELECT of a mart for the CSV: *_pct and *_seconds rounded to 2 decimals, timestamps as ISO UTC
+    (PostgreSQL: booleans spelled true/false as DuckDB writes them)."""
     columns = con.execute(
         "select column_name, data_type from information_schema.columns"
         " where table_schema = 'main' and table_name = ? order by ordinal_position",
         [mart],
     ).fetchall()
     if not columns:
-        raise MissingDataError(f"error: mart {mart} is not built in the DuckDB file; run 'make build' first")
+        where = "the PostgreSQL database" if con.postgres else "the DuckDB file"
+        raise MissingDataError(f"error: mart {mart} is not built in {where}; run 'make build' first")
     parts = []
     for name, data_type in columns:
         column = _quote(name)
+        kind = data_type.upper()
         if name.endswith(("_pct", "_seconds")):
-            parts.append(f"round({column}, 2) as {column}")
-        elif data_type.upper().startswith("TIMESTAMP"):
-            parts.append(f"strftime({column}, '%Y-%m-%dT%H:%M:%SZ') as {column}")
+            rounded = f"round(cast({column} as numeric), 2)" if con.postgres else f"round({column}, 2)"
+            parts.append(f"{rounded} as {column}")
+        elif kind.startswith("TIMESTAMP"):
+            formatted = (
+                f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+                if con.postgres
+                else f"strftime({column}, '%Y-%m-%dT%H:%M:%SZ')"
+            )
+            parts.append(f"{formatted} as {column}")
+        elif con.postgres and kind == "BOOLEAN":
+            parts.append(f"case when {column} then 'true' when not {column} then 'false' end as {column}")
         else:
             parts.append(column)
-    return f"select {', '.join(parts)} from main.{_quote(mart)} order by all"
+    # PostgreSQL has no ORDER BY ALL: the columns by position
+    order = ", ".join(str(i) for i in range(1, len(parts) + 1)) if con.postgres else "all"
+    return f"select {', '.join(parts)} from main.{_quote(mart)} order by {order}"
 
 
 def _write_csvs(db_path: Path, marts: tuple[str, ...], folder: Path) -> list[Path]:
     """COPY every mart to <folder>/<mart>.csv through its public (guarded) view."""
     written = []
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        # timestamptz values are formatted in the session zone: make that UTC
-        con.execute("set TimeZone = 'UTC'")
+    # timestamptz values are formatted in the session zone, which reading() sets to UTC
+    with reading(db_path) as con:
         for mart in marts:
             path = folder / f"{mart}.csv"
             select = _csv_select(con, mart)
-            quoted_path = str(path).replace("'", "''")
-            con.execute(f"copy ({select}) to '{quoted_path}' (format csv, header)")
+            if con.postgres:  # the server streams the CSV to this process (COPY ... TO STDOUT)
+                with path.open("w", encoding="utf-8", newline="") as handle, con.conn.cursor() as cursor:
+                    cursor.copy_expert(f"copy ({select}) to stdout with (format csv, header)", handle)
+            else:
+                quoted_path = str(path).replace("'", "''")
+                con.execute(f"copy ({select}) to '{quoted_path}' (format csv, header)")
             log.info("wrote %s", path)
             written.append(path)
     return written
@@ -105,7 +122,7 @@ def export_marts(db_path: Path, out_dir: Path = DEFAULT_EXPORT_DIR) -> list[Path
     written into a new hidden folder beside out_dir, which then replaces out_dir; on any failure or
     interrupt (SIGINT, SIGTERM as the CLI maps it) the new folder is removed and out_dir is untouched.
     """
-    if not db_path.is_file():
+    if not database_exists(db_path):
         raise MissingDataError(f"error: {db_path} does not exist; run 'make load && make build' first")
     record = require_success(db_path)
     shown_dir, out_dir = out_dir, out_dir.resolve()

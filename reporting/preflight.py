@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from pathlib import Path
-
-import duckdb
 
 from common.errors import ConfigError
 from reporting.options import ReportOptions
+from reporting.reader import reading
 from reporting.targets import read_targets_csv, targets_csv_path
 
 log = logging.getLogger(__name__)
@@ -23,16 +23,29 @@ _STRADDLING_BUCKET_SQL = """
 """
 
 
+# The same on PostgreSQL (AT TIME ZONE for DuckDB's timezone()).
+_STRADDLING_BUCKET_SQL_PG = """
+    select min(interval_start)
+    from (select distinct interval_start, interval_end from genesys_raw.queue_intervals) as buckets
+    where cast(interval_start at time zone %(zone)s as date)
+        <> cast((interval_end - interval '1 microsecond') at time zone %(zone)s as date)
+"""
+
+
 def check_report_timezone(db_path: Path, report_tz: str) -> None:
     """Raise ConfigError when a loaded bucket straddles local midnight in report_tz (PT1H in Kolkata)."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")
-        (first,) = con.execute(_STRADDLING_BUCKET_SQL, {"zone": report_tz}).fetchone()
+    with reading(db_path) as con:
+        if con.postgres:
+            cursor = con.conn.cursor()
+            cursor.execute(_STRADDLING_BUCKET_SQL_PG, {"zone": report_tz})
+            (first,) = cursor.fetchone()
+        else:
+            (first,) = con.conn.execute(_STRADDLING_BUCKET_SQL, {"zone": report_tz}).fetchone()
     if first is not None:
         raise ConfigError(
-            f"bucket {first:%Y-%m-%dT%H:%M:%SZ} straddles local midnight in {report_tz}, so it cannot be cut"
-            ' into local days; reload at PT30M (granularity = "PT30M"; PT15M for 45-minute offsets)'
-            " and build again"
+            f"bucket {first.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ} straddles local midnight in {report_tz}, so"
+            ' it cannot be cut into local days; reload at PT30M (granularity = "PT30M"; PT15M for 45-minute'
+            " offsets) and build again"
         )
 
 

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import duckdb
 
+from common import warehouse
 from common.names import RAW_DATASET
 from reporting.build_state import last_build
 from reporting.errors import ReportingError
 from reporting.options import ReportOptions
+from reporting.reader import reading
 from reporting.targets import targets_csv_path
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,10 @@ def _loaded_since(db_path: Path, moment: datetime) -> bool:
         f"select max(inserted_at) from {RAW_DATASET}._dlt_loads",
         f"select max(loaded_at) from {RAW_DATASET}.queue_intervals",
     )
-    with contextlib.suppress(duckdb.Error), duckdb.connect(str(db_path), read_only=True) as con:
+    with contextlib.suppress(duckdb.Error, ReportingError), reading(db_path) as con:
         for query in queries:
-            with contextlib.suppress(duckdb.CatalogException):
+            table = query.rsplit(".", 1)[1]
+            if con.table_exists(RAW_DATASET, table):
                 last_change = con.execute(query).fetchone()[0]
                 return last_change is None or last_change >= moment
     return True  # no raw table at all: let the build say what is missing
@@ -88,7 +91,8 @@ def make_report(
     verbose: bool = False,
 ) -> Path:
     """Build the marts when due (or as `build` says), then render and write the page; return its path."""
-    from reporting.report_data import read_report_data
+    from reporting.pg_snapshot import snapshot
+    from reporting.report_data import REPORT_MARTS, read_report_data
     from reporting.report_html import render_report
 
     if build if build is not None else needs_build(db_path, options):
@@ -96,7 +100,11 @@ def make_report(
 
         run_build(options, full_refresh=full_refresh, verbose=verbose)
     try:
-        data = read_report_data(db_path, options)
+        if warehouse.is_postgres():  # the same reading code, on a DuckDB copy of the marts
+            with snapshot(db_path, REPORT_MARTS) as copy:
+                data = read_report_data(copy, options)
+        else:
+            data = read_report_data(db_path, options)
         html = render_report(data)
         write_atomically(out_path, html)
     except (duckdb.Error, OSError) as exc:

@@ -11,6 +11,7 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for key in list(os.environ):
         if key.startswith(("SOURCES__", "DESTINATION__", "GENESYS_")):
             monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("DESTINATION", raising=False)  # DuckDB unless a test aims at PostgreSQL itself
     monkeypatch.setenv("GENESYS_DUCKDB_PATH", str(tmp_path / "genesys.duckdb"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

@@ -30,7 +30,7 @@
             intervals.queue_id,
             intervals.media_type,
             {{ bucket_sums | join(', ') }},
-            count_if(intervals.sl_denominator > 0) as buckets_with_volume
+            {{ count_if('intervals.sl_denominator > 0') }} as buckets_with_volume
         from {{ ref('fct_queue_intervals') }} as intervals
         inner join {{ ref('dim_queues') }} as queues
             on intervals.org_id = queues.org_id and intervals.queue_id = queues.queue_id

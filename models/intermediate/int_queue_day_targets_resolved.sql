@@ -34,23 +34,30 @@ queue_days as (
         report_date,
         api_target_pct,
         -- the instant the local day ends (next local midnight, DST-correct via ICU)
-        timezone(
-            '{{ report_timezone() }}', cast(report_date + 1 as timestamp)
-        ) as day_end_at
+        {{ at_time_zone(report_timezone(), 'cast(report_date + 1 as timestamp)') }} as day_end_at
     from days
     where {{ report_date_filter('report_date') }}
 
 ),
 
--- the configured target (scd2 history) in force at the end of each local day
-configured_per_day as (
+-- the configured target (scd2 history) in force at the end of each local day (a ranked CTE, then the
+-- first of each rank: PostgreSQL has no QUALIFY)
+configured_ranked as (
 
     select
         queue_days.org_id,
         queue_days.queue_id,
         queue_days.media_type,
         queue_days.report_date,
-        configured_targets.target_pct
+        configured_targets.target_pct,
+        row_number() over (
+            partition by
+                queue_days.org_id,
+                queue_days.queue_id,
+                queue_days.media_type,
+                queue_days.report_date
+            order by configured_targets.valid_from_at desc
+        ) as version_rank
     from queue_days
     inner join configured_targets
         on
@@ -59,14 +66,19 @@ configured_per_day as (
             and queue_days.media_type = configured_targets.media_type
             and queue_days.day_end_at >= configured_targets.valid_from_at
             and queue_days.day_end_at < coalesce(configured_targets.valid_to_at, cast('infinity' as timestamptz))
-    qualify row_number() over (
-        partition by
-            queue_days.org_id,
-            queue_days.queue_id,
-            queue_days.media_type,
-            queue_days.report_date
-        order by configured_targets.valid_from_at desc
-    ) = 1
+
+),
+
+configured_per_day as (
+
+    select
+        org_id,
+        queue_id,
+        media_type,
+        report_date,
+        target_pct
+    from configured_ranked
+    where version_rank = 1
 
 ),
 
@@ -88,13 +100,22 @@ queue_media as (
 
 -- seed rows match by queue_id, else (no id in the row) by queue_name; an empty media_type matches every
 -- media. The most specific match wins: id before name, then exact media before all media.
-override_per_queue_media as (
+override_ranked as (
 
     select
         queue_media.org_id,
         queue_media.queue_id,
         queue_media.media_type,
-        target_overrides.target_pct
+        target_overrides.target_pct,
+        row_number() over (
+            partition by
+                queue_media.org_id,
+                queue_media.queue_id,
+                queue_media.media_type
+            order by
+                nullif(trim(target_overrides.queue_id), '') is null,
+                nullif(trim(target_overrides.media_type), '') is null
+        ) as match_rank
     from queue_media
     inner join target_overrides
         on
@@ -109,15 +130,18 @@ override_per_queue_media as (
                 lower(trim(target_overrides.media_type)) = queue_media.media_type
                 or nullif(trim(target_overrides.media_type), '') is null
             )
-    qualify row_number() over (
-        partition by
-            queue_media.org_id,
-            queue_media.queue_id,
-            queue_media.media_type
-        order by
-            nullif(trim(target_overrides.queue_id), '') is null,
-            nullif(trim(target_overrides.media_type), '') is null
-    ) = 1
+
+),
+
+override_per_queue_media as (
+
+    select
+        org_id,
+        queue_id,
+        media_type,
+        target_pct
+    from override_ranked
+    where match_rank = 1
 
 ),
 

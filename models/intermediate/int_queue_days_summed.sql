@@ -65,15 +65,14 @@ days_summed as (
         count(*) as bucket_count,
         {{ sla_sums('live_intervals') }},
         -- the API target of the day is the one reported with its last bucket that has one
-        arg_max(live_intervals.api_target_pct, live_intervals.interval_start) filter (
-            where live_intervals.api_target_pct is not null
-        ) as api_target_pct,
+        {{ arg_max(
+            'live_intervals.api_target_pct', 'live_intervals.interval_start',
+            where='live_intervals.api_target_pct is not null'
+        ) }} as api_target_pct,
         -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
         -- target from this list, so a changed target never needs the buckets again (sorted per day: an ordered
         -- aggregate would buffer every bucket of the table on a full build)
-        list_sort(
-            list(live_intervals.service_level_pct) filter (where live_intervals.service_level_pct is not null)
-        ) as bucket_service_level_pcts
+        {{ sorted_list_agg('live_intervals.service_level_pct') }} as bucket_service_level_pcts
     from live_intervals
     group by
         live_intervals.org_id,
@@ -94,7 +93,19 @@ days_summed as (
             touched_days.queue_id,
             touched_days.media_type,
             touched_days.report_date,
-            days_summed.* exclude (org_id, queue_id, media_type, report_date)  -- noqa: RF02
+            days_summed.bucket_count,
+            days_summed.offered,
+            days_summed.answered,
+            days_summed.abandoned,
+            days_summed.short_abandoned,
+            days_summed.flow_outs,
+            days_summed.handled,
+            days_summed.sl_numerator,
+            days_summed.sl_denominator,
+            days_summed.answered_ms_sum,
+            days_summed.handle_ms_sum,
+            days_summed.api_target_pct,
+            days_summed.bucket_service_level_pcts
         from touched_days
         left join days_summed
             on
@@ -137,7 +148,7 @@ final as (
         coalesce(answered_ms_sum, 0) as answered_ms_sum,
         coalesce(handle_ms_sum, 0) as handle_ms_sum,
         api_target_pct,
-        coalesce(bucket_service_level_pcts, []) as bucket_service_level_pcts,
+        coalesce(bucket_service_level_pcts, {{ empty_double_list() }}) as bucket_service_level_pcts,
         -- watermark: the newest upstream build this row has seen
         (select max(intervals.built_at) from intervals) as source_built_at,
         {{ build_started_at() }} as built_at

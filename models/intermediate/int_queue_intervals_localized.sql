@@ -46,11 +46,9 @@ buckets_localized as (
     select
         interval_start,
         interval_end,
-        timezone('{{ report_timezone() }}', interval_start) as local_start,
+        {{ at_time_zone(report_timezone(), 'interval_start') }} as local_start,
         -- the last instant inside the bucket: the end itself belongs to the next bucket
-        timezone(
-            '{{ report_timezone() }}', interval_end - interval 1 microsecond
-        ) as local_last_instant
+        {{ at_time_zone(report_timezone(), "interval_end - interval '1 microsecond'") }} as local_last_instant
     from distinct_buckets
 
 ),
@@ -62,15 +60,16 @@ bucket_calendar as (
         interval_end,
         case
             when cast(local_start as date) <> cast(local_last_instant as date)
-                then error(
-                    'bucket ' || strftime(interval_start, '%Y-%m-%dT%H:%M:%SZ')
-                    || ' straddles local midnight in {{ report_timezone() }}, so it cannot be cut into local days;'
-                    || ' reload at PT30M (granularity = "PT30M"; PT15M for 45-minute offsets) and build again'
-                )
+                then {{ raise_error(
+                    "'bucket ' || " ~ format_timestamp('interval_start', '%Y-%m-%dT%H:%M:%SZ')
+                    ~ " || ' straddles local midnight in " ~ report_timezone() ~ ", so it cannot be cut into local"
+                    ~ " days; reload at PT30M (granularity = \"PT30M\"; PT15M for 45-minute offsets) and build again'",
+                    'date'
+                ) }}
             else cast(local_start as date)
         end as report_date,
-        hour(local_start) as report_hour,
-        60 * hour(local_start) + minute(local_start) as report_minute_of_day
+        {{ hour_of('local_start') }} as report_hour,
+        60 * {{ hour_of('local_start') }} + {{ minute_of('local_start') }} as report_minute_of_day
     from buckets_localized
 
 ),
@@ -111,10 +110,10 @@ upserted as (
         '{{ sl_formula() }}' as sl_formula,
         {{ sl_numerator_sql() }} as sl_numerator,
         {{ sl_denominator_sql() }} as sl_denominator,
-        100.0 * ({{ sl_numerator_sql() }})
+        100.0 * cast({{ sl_numerator_sql() }} as {{ type_double() }})
         / nullif({{ sl_denominator_sql() }}, 0) as service_level_pct,
         -- double on both sides of the union with tombstones, whatever numeric type the raw column has
-        cast(changed_intervals.sl_target_pct as double) as api_target_pct,
+        cast(changed_intervals.sl_target_pct as {{ type_double() }}) as api_target_pct,
 
         -- load and build metadata
         changed_intervals.loaded_at,
@@ -200,8 +199,8 @@ upserted as (
             kept.sl_formula,
             cast(0 as bigint) as sl_numerator,
             cast(0 as bigint) as sl_denominator,
-            cast(null as double) as service_level_pct,
-            cast(null as double) as api_target_pct,
+            cast(null as {{ type_double() }}) as service_level_pct,
+            cast(null as {{ type_double() }}) as api_target_pct,
             kept.loaded_at,
             true as is_removed,
             {{ build_started_at() }} as built_at

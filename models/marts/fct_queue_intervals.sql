@@ -8,7 +8,7 @@ with
 
 intervals as (
 
-    select * from {{ ref('int_queue_intervals_localized').include(database=False, schema=False) }}
+    select * from {{ view_ref('int_queue_intervals_localized') }}
 
 ),
 

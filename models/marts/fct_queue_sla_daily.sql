@@ -42,9 +42,7 @@ days_targeted as (
     select
         days.*,
         day_targets.target_pct,
-        len(
-            list_filter(days.bucket_service_level_pcts, lambda pct: pct < day_targets.target_pct)  -- noqa: RF02
-        ) as intervals_below_target
+        {{ count_below('days.bucket_service_level_pcts', 'day_targets.target_pct') }} as intervals_below_target
     from days
     inner join day_targets
         on

@@ -35,11 +35,9 @@ intervals_profiled as (
         intervals_in_period.media_type,
         intervals_in_period.report_date,
         -- a bucket never straddles local midnight (fct_queue_intervals refuses it): its weekday is its day's
-        isodow(intervals_in_period.report_date) as local_weekday,
+        {{ iso_weekday('intervals_in_period.report_date') }} as local_weekday,
         -- localized once, in int_queue_intervals_localized (DST and half-hour zones are pinned there)
-        make_time(
-            intervals_in_period.report_minute_of_day // 60, intervals_in_period.report_minute_of_day % 60, 0
-        ) as local_time_of_day,
+        {{ time_of_day('intervals_in_period.report_minute_of_day') }} as local_time_of_day,
         intervals_in_period.offered,
         intervals_in_period.answered,
         intervals_in_period.abandoned,
@@ -65,7 +63,7 @@ period_targets as (
         org_id,
         queue_id,
         media_type,
-        arg_max(target_pct, report_date) as target_pct
+        {{ arg_max('target_pct', 'report_date') }} as target_pct
     from day_targets
     where {{ report_date_filter('report_date') }}
     group by
@@ -89,8 +87,8 @@ slots_summed as (
         cast(sum(abandoned) as bigint) as abandoned,
         cast(sum(sl_numerator) as bigint) as sl_numerator,
         cast(sum(sl_denominator) as bigint) as sl_denominator,
-        count_if(has_volume) as intervals,
-        count_if(has_volume and is_meeting_target) as intervals_meeting_target
+        {{ count_if('has_volume') }} as intervals,
+        {{ count_if('has_volume and is_meeting_target') }} as intervals_meeting_target
     from intervals_profiled
     group by
         org_id,
@@ -140,7 +138,7 @@ final as (
         abandoned,
         sl_numerator,
         sl_denominator,
-        100 * cast(sl_numerator as double) / nullif(sl_denominator, 0) as service_level_pct,
+        100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) as service_level_pct,
         target_pct,
         intervals,
         intervals_meeting_target

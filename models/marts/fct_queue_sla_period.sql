@@ -52,13 +52,13 @@ period_summed as (
         days_with_durations.org_id,
         days_with_durations.queue_id,
         days_with_durations.media_type,
-        any_value(days_with_durations.queue_name) as queue_name,
-        any_value(days_with_durations.is_deleted) as is_deleted,
+        {{ any_value('days_with_durations.queue_name') }} as queue_name,
+        {{ any_value('days_with_durations.is_deleted') }} as is_deleted,
         {{ sla_sums('days_with_durations') }},
-        arg_max(days_with_durations.target_pct, days_with_durations.report_date) as target_pct,
+        {{ arg_max('days_with_durations.target_pct', 'days_with_durations.report_date') }} as target_pct,
         cast(sum(days_with_durations.intervals_below_target) as bigint) as intervals_below_target,
         -- count_if over only NULLs (every day without SL) is NULL in DuckDB: none of those days missed
-        coalesce(count_if(not days_with_durations.target_met), 0) as days_below_target
+        coalesce({{ count_if('not days_with_durations.target_met') }}, 0) as days_below_target
     from days_with_durations
     group by
         days_with_durations.org_id,

@@ -39,7 +39,7 @@ renamed as (
         coalesce(sl_denominator, 0) as sl_denominator,
         -- the queue's target reported with the bucket stays NULL when absent: it is not a count
         -- rounded as in stg_genesys__queue_service_level_targets (0.55 * 100 is not exactly 55)
-        round(sl_target_ratio * 100, 6) as sl_target_pct,
+        {{ round_double('sl_target_ratio * 100', 6) }} as sl_target_pct,
 
         -- load metadata
         loaded_at

@@ -16,7 +16,7 @@ renamed as (
 
         -- configured service level ("target_pct % answered within threshold_ms")
         -- rounded: 0.55 * 100 is 55.00000000000001 in floating point, which would fail an SL of exactly 55 %
-        round(target_ratio * 100, 6) as target_pct,
+        {{ round_double('target_ratio * 100', 6) }} as target_pct,
         threshold_ms as sl_threshold_ms,
 
         -- scd2 validity (UTC load times); a NULL valid_to_at is the current version
