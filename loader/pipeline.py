@@ -441,13 +441,18 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
     """pipeline.run until every window is loaded; each run commits whole windows, ~commit_rows rows.
 
     A chunk's windows are fixed before it runs (its merge replaces exactly their time range), sized by the
-    rows of the first window still to load, which the feed has fetched by then."""
+    largest window loaded so far, or for the first chunk by the first window, which the feed fetches
+    meanwhile. Later chunks never wait for a size: the windows in flight keep being consumed."""
     total = len(run.windows)
-    run.queue_listing()  # the listing first (as a user reads it: org, queues, then the buckets)
+    if total:
+        # The windows' requests start first: the queue listing's pages (one after another) then share the
+        # requests in flight with them, rather than delaying every window by their round trips.
+        run.window_feed()
+    run.queue_listing()
     while True:
         first = run.windows_done
         if first < total:
-            rows = max(1, run.window_feed().window_rows(first))
+            rows = max(1, max(run.window_rows, default=0) or run.window_feed().window_rows(first))
             # enough windows to reach commit_rows (a window is never cut)
             run.chunk_stop = min(total, first + max(1, -(-run.settings.commit_rows // rows)))
         else:
