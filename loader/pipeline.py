@@ -467,11 +467,7 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection)
     largest window loaded so far, or for the first chunk by the first window, which the feed fetches
     meanwhile. Later chunks never wait for a size: the windows in flight keep being consumed."""
     total = len(run.windows)
-    if total:
-        # The windows' requests start first: the queue listing's pages (one after another) then share the
-        # requests in flight with them, rather than delaying every window by their round trips.
-        run.window_feed()
-    run.queue_listing()
+    run.queue_listing()  # the listing first (as a user reads it: org, queues, then the buckets)
     while True:
         first = run.windows_done
         if first < total:
