@@ -206,6 +206,9 @@ class WindowFeed:
                 del self._items[index]
                 self._complete.pop(index, None)
                 self._hand += 1
+                if self._hand >= self._stop and self._spill_dir is not None:
+                    # The last window is handed over: a source run without close() leaves no folder.
+                    shutil.rmtree(self._spill_dir, ignore_errors=True)
             self._cond.notify_all()
         if isinstance(item, BaseException):
             raise item
