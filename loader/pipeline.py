@@ -395,6 +395,7 @@ def _load_with(
     run = RunContext(
         config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC), cursor_key=cursor_key
     )
+    run.spill_parent = str(pipelines_dir_for(db))  # cleared by the next run if this one is killed
     if options.progress is not None:
         show = options.progress
         run.on_window = lambda done, window: show(done, window, run)

@@ -73,6 +73,7 @@ class RunContext:
     # Windows are fetched and parsed by worker threads while dlt writes the earlier ones.
     feed: WindowFeed | None = None
     feed_max_rows: int = FEED_MAX_ROWS
+    spill_parent: str | None = None  # where the feed's spill folder goes (None: the system's temp folder)
     windows_done: int = 0
     window_rows: list[int] = field(default_factory=list)  # rows of each window loaded in this run
     chunk_stop: int | None = None  # this pipeline run loads windows windows_done..chunk_stop-1
@@ -122,9 +123,17 @@ class RunContext:
                 len(self.windows),
                 self.feed_max_rows,
                 workers=self.settings.max_concurrent_requests,
-                spill_dir=tempfile.mkdtemp(prefix="genesys-feed-"),  # removed by feed.close()
+                spill_dir=self._spill_dir(),
             )
         return self.feed
+
+    def _spill_dir(self) -> str:
+        """A new folder for the feed's spilled tables, removed by the feed when done. Under spill_parent
+        (run_load: dlt's working folder, which the next run clears, even after a killed one), else in the
+        system's temporary folder."""
+        if self.spill_parent is not None:
+            os.makedirs(self.spill_parent, exist_ok=True)
+        return tempfile.mkdtemp(prefix="window-feed-", dir=self.spill_parent)
 
     def close(self) -> None:
         """Stop every worker: waiting requests give up at once, the threads end."""

@@ -191,6 +191,8 @@ def test_pipelines_dir_is_beside_the_database(sim, db):
     load(sim, db, start="2026-04-02", end="2026-04-02")
     assert pipelines_dir_for(db) == db.parent / ".dlt_pipelines" / db.name
     assert (pipelines_dir_for(db) / "genesys").is_dir()
+    # The window feed's spill folder lives there during the load, and is gone after it.
+    assert not list(pipelines_dir_for(db).glob("window-feed-*"))
 
 
 def test_state_follows_the_database_file(sim, db):
