@@ -82,6 +82,12 @@ class CallStats:
     def snapshot(self) -> tuple[int, int]:
         return getattr(self._mine, "calls", 0), getattr(self._mine, "retries", 0)
 
+    def credit(self, calls: int, retries: int) -> None:
+        """Count requests a helper thread made for this one (a job's page fetcher) as this thread's own;
+        the totals have them already."""
+        self._mine.calls = getattr(self._mine, "calls", 0) + calls
+        self._mine.retries = getattr(self._mine, "retries", 0) + retries
+
 
 class DeadlineExceeded(Timeout):
     """A request did not complete (connection plus whole body) within its total deadline."""

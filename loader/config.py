@@ -218,6 +218,49 @@ def check_known_env() -> None:
                 raise ConfigError(f"unknown setting environment variable {name}{_suggest(key, prefix)}")
 
 
+def read_error(exc: BaseException) -> str:
+    """Where the configuration failed to parse, never what it holds.
+
+    A TOML parser's message quotes what it met (a character, or with other parsers a piece of the line),
+    and the line may be the client secret of .dlt/secrets.toml, which is not known yet, so it cannot be
+    scrubbed: only the file, the line, the column and the kind of error are shown."""
+    from dlt.common.configuration.providers.toml import TomlProviderReadException
+
+    if isinstance(exc, TomlProviderReadException):
+        existing = [path for path in exc.full_paths if os.path.isfile(path)]
+        where = os.path.normpath(existing[0]) if existing else exc.file_name
+        parse = _parser_error(exc)
+        if parse is not None:
+            line, col = getattr(parse, "line", None), getattr(parse, "col", None)
+            if isinstance(line, int) and isinstance(col, int):
+                where += f" line {line}, column {col}"
+            where += f" ({_words(type(parse).__name__)})"
+        return f"{where} is not valid TOML; fix it there and re-run"
+    return (
+        f"{type(exc).__name__} (its text is not shown: it may quote a secret); check .dlt/config.toml, "
+        ".dlt/secrets.toml and the SOURCES__GENESYS__* variables, and re-run"
+    )
+
+
+def _parser_error(exc: BaseException) -> BaseException | None:
+    """The TOML parser's own error (tomlkit's, with `line` and `col` when it has them), which dlt's
+    exception carries as its context; never shown as text."""
+    seen: set[int] = set()
+    current = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__module__.startswith("tomlkit"):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _words(class_name: str) -> str:
+    """'UnexpectedCharError' -> 'unexpected char': an exception's kind without its message."""
+    name = class_name.removesuffix("Error").removesuffix("Exception") or class_name
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """Read [sources.genesys] via dlt (.dlt/*.toml, SOURCES__GENESYS__* env vars); apply overrides."""
     import dlt
@@ -235,10 +278,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     except ConfigError:
         raise
     except Exception as exc:  # a malformed TOML file or env value surfaces here
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise ConfigError(
-            f"could not read the configuration: {detail[:300]}; fix the file and re-run"
-        ) from None
+        raise ConfigError(f"could not read the configuration: {read_error(exc)}") from None
     for key, value in (overrides or {}).items():
         if value is not None:
             raw[key] = value

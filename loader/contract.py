@@ -317,8 +317,11 @@ class KeyLedger:
         keyed = keyed.append_column("__row", pa.array(np.arange(table.num_rows)))
         if self._seen:
             previous = pa.concat_tables(self._seen)
-            hits = keyed.join(
-                previous, self.key, join_type="inner", right_suffix="_earlier", use_threads=False
+            # The page is the join's build side (Acero hashes the right input), not every key of the
+            # window seen so far, rebuilt for every page of each job in flight (365 d x 200 queues: peak
+            # RSS 481 MB before, 462 MB after, one run each on a loaded machine).
+            hits = previous.join(
+                keyed, self.key, join_type="inner", left_suffix="_earlier", use_threads=False
             )
             if hits.num_rows:
                 differs = pc.not_equal(hits.column("__digest"), hits.column("__digest_earlier"))

@@ -3,7 +3,10 @@ FAILED/EXPIRED jobs a bounded number of times."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -69,18 +72,63 @@ def _job_id(reply: dict[str, Any], window: Window) -> str:
 
 def _pages(http: GenesysHttp, job_id: str, window: Window) -> Iterator[Any]:
     """Follow `cursor` through the results. Not dlt's cursor paginator: it would parse every (large) page a
-    second time with the stdlib json module, which costs more than the whole load of the page."""
-    cursor: str | None = None
-    seen: set[str] = set()
-    while True:
-        params = {"cursor": cursor} if cursor else None
-        raw = http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params)
-        page = decode(raw, f"the aggregates reply for window {window}")
-        yield page.results
-        cursor = page.cursor
-        if not cursor or cursor in seen:
+    second time with the stdlib json module, which costs more than the whole load of the page.
+
+    The next page is requested while the caller checks this one (a thread of its own, one page ahead):
+    the pages of a job come one after another, and waiting for each page's parsing between them left the
+    job's request slot idle for ~20% of its time (measured at 1.5 s per request on a loaded machine)."""
+    ahead: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    made = [0, 0]  # the fetcher's requests and retries, credited to the caller's thread (the window's)
+
+    def fetch() -> None:
+        cursor: str | None = None
+        seen: set[str] = set()
+        try:
+            while not stop.is_set():
+                params = {"cursor": cursor} if cursor else None
+                try:
+                    raw = http.request_raw("GET", f"{JOBS_PATH}/{job_id}/results", params=params)
+                finally:
+                    made[:] = http.stats.snapshot()
+                page = decode(raw, f"the aggregates reply for window {window}")
+                cursor = page.cursor
+                last = not cursor or cursor in seen
+                _hand(ahead, stop, (page.results, None))
+                if last:
+                    _hand(ahead, stop, (_END, None))
+                    return
+                seen.add(cursor)
+        except BaseException as exc:  # raised in the caller's thread, in its turn
+            _hand(ahead, stop, (None, exc))
+
+    fetcher = threading.Thread(target=fetch, name=f"genesys-job-{job_id[:8]}", daemon=True)
+    fetcher.start()
+    try:
+        while True:
+            results, error = ahead.get()
+            if error is not None:
+                raise error
+            if results is _END:
+                return
+            yield results
+    finally:
+        stop.set()  # the caller stopped early (a failure, an interrupt): the fetcher gives up
+        with contextlib.suppress(queue.Empty):
+            ahead.get_nowait()  # frees a fetcher waiting to hand over
+        fetcher.join(timeout=1.0)
+        http.stats.credit(*made)
+
+
+_END = object()  # the last page was handed over
+
+
+def _hand(ahead: queue.Queue, stop: threading.Event, item: tuple[Any, BaseException | None]) -> None:
+    """Put `item` for the caller, giving up once it stopped listening."""
+    while not stop.is_set():
+        with contextlib.suppress(queue.Full):
+            ahead.put(item, timeout=0.2)
             return
-        seen.add(cursor)
 
 
 def _wait(

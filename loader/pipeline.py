@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import shutil
@@ -244,6 +245,7 @@ def _load(
     # parsed in a feed thread: the process grew with the length of the load. The system allocator hands
     # it back, and is no slower here (measured).
     pa.set_memory_pool(pa.system_memory_pool())
+    _release_freed_memory()
     db.parent.mkdir(parents=True, exist_ok=True)
     workdir = pipelines_dir_for(db)
     existed = db.exists()
@@ -284,6 +286,7 @@ def _load_postgres(
     One held connection checks access, holds the project's advisory lock (one load or build at a time), and
     runs the loader's own statements; dlt opens its own for the load jobs."""
     pa.set_memory_pool(pa.system_memory_pool())
+    _release_freed_memory()
     credentials = warehouse.postgres_credentials()
     scrub.register(str(credentials.password or ""), credentials.to_native_representation())
     label = warehouse.describe(credentials)
@@ -309,6 +312,27 @@ def _load_postgres(
     finally:
         conn.close()
         _keep_trace(workdir, kept_trace)
+
+
+# glibc's mallopt parameters: allocations from this size on are mmapped (and unmapped when freed), and
+# free memory beyond this at the top of the heap is given back.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_RELEASE_FROM_BYTES = 128 * 1024
+
+
+def _release_freed_memory() -> None:
+    """Have glibc hand freed memory back to the system. Its default raises the mmap threshold to the size
+    of each large block freed (up to 32 MB), so the loader's page- and file-sized buffers (JSON pages,
+    Arrow tables, dlt's files) were then carved from the heap and kept: the process held ~150 MB more than
+    it used (measured, 365 d x 200 queues: peak RSS 641 MB before, 488 MB with fixed thresholds, the
+    same wall time). Elsewhere than glibc this does nothing."""
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, _RELEASE_FROM_BYTES)
+    mallopt(_M_TRIM_THRESHOLD, _RELEASE_FROM_BYTES)
 
 
 def _has_loaded_tables(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -427,6 +451,7 @@ def _load_with(
     run = RunContext(
         config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC), cursor_key=cursor_key
     )
+    run.spill_parent = str(pipelines_dir_for(db))  # cleared by the next run if this one is killed
     if options.progress is not None:
         show = options.progress
         run.on_window = lambda done, window: show(done, window, run)
@@ -496,13 +521,14 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection 
     """pipeline.run until every window is loaded; each run commits whole windows, ~commit_rows rows.
 
     A chunk's windows are fixed before it runs (its merge replaces exactly their time range), sized by the
-    rows of the first window still to load, which the feed has fetched by then."""
+    largest window loaded so far, or for the first chunk by the first window, which the feed fetches
+    meanwhile. Later chunks never wait for a size: the windows in flight keep being consumed."""
     total = len(run.windows)
     run.queue_listing()  # the listing first (as a user reads it: org, queues, then the buckets)
     while True:
         first = run.windows_done
         if first < total:
-            rows = max(1, run.window_feed().window_rows(first))
+            rows = max(1, max(run.window_rows, default=0) or run.window_feed().window_rows(first))
             # enough windows to reach commit_rows (a window is never cut)
             run.chunk_stop = min(total, first + max(1, -(-run.settings.commit_rows // rows)))
         else:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,9 +38,10 @@ from loader.windows import LoadRange, Window, parse_granularity, parse_timezone,
 logger = logging.getLogger(__name__)
 
 ORG_PATH = "/organizations/me"
-# Rows parsed ahead of dlt at most (~30 days of 200 queues at PT1H, ~30 MB of Arrow tables): enough to keep
-# fetching while dlt normalizes and loads a commit (measured: less left the API idle during loads).
-FEED_MAX_ROWS = 150_000
+# Rows parsed ahead of dlt held in memory at most (~12 MB of Arrow tables); beyond them the feed spills
+# to a temporary folder, so the windows in flight keep fetching while dlt commits (a bound that made the
+# workers wait left the API idle: one 31-day job of 200 queues is ~150-300k rows).
+FEED_MAX_ROWS = 60_000
 QUEUE_KEY = ["org_id", "queue_id"]
 # Filter predicates per aggregates query: queue_ids beyond this go out in several queries per window.
 MAX_PREDICATES = 100
@@ -71,7 +73,9 @@ class RunContext:
     # Windows are fetched and parsed by worker threads while dlt writes the earlier ones.
     feed: WindowFeed | None = None
     feed_max_rows: int = FEED_MAX_ROWS
+    spill_parent: str | None = None  # where the feed's spill folder goes (None: the system's temp folder)
     windows_done: int = 0
+    window_rows: list[int] = field(default_factory=list)  # rows of each window loaded in this run
     chunk_stop: int | None = None  # this pipeline run loads windows windows_done..chunk_stop-1
     listing_loaded: bool = False  # queues and targets are loaded by the first chunk only
     windows_split: int = 0
@@ -119,8 +123,17 @@ class RunContext:
                 len(self.windows),
                 self.feed_max_rows,
                 workers=self.settings.max_concurrent_requests,
+                spill_dir=self._spill_dir(),
             )
         return self.feed
+
+    def _spill_dir(self) -> str:
+        """A new folder for the feed's spilled tables, removed by the feed when done. Under spill_parent
+        (run_load: dlt's working folder, which the next run clears, even after a killed one), else in the
+        system's temporary folder."""
+        if self.spill_parent is not None:
+            os.makedirs(self.spill_parent, exist_ok=True)
+        return tempfile.mkdtemp(prefix="window-feed-", dir=self.spill_parent)
 
     def close(self) -> None:
         """Stop every worker: waiting requests give up at once, the threads end."""
@@ -246,12 +259,16 @@ def queue_intervals(run: RunContext, first: int, stop: int) -> Iterator[Any]:
     total = len(run.windows)
     while run.windows_done < stop:
         feed = run.window_feed()
+        # The windows of this commit arrive interleaved: this merge replaces all of them at once, so their
+        # order does not matter, and the async jobs in flight are all consumed as their pages come.
+        feed.open_until(stop)
         while not isinstance(item := feed.get(), WindowDone):
             run.count("queue_intervals", item.num_rows)
             yield item
         seen |= item.queue_ids
         window = run.windows[item.index]
         run.windows_done += 1
+        run.window_rows.append(item.rows)
         if run.cursor_key is not None:
             _advance_cursor(state, run.cursor_key, run.load_range, window)
         logger.info(

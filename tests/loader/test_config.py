@@ -1,6 +1,7 @@
 """[sources.genesys] validation: every bad value is a one-line ConfigError (exit 2)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loader.cli import main
-from loader.config import load_settings
+from loader.config import load_settings, read_error
 from loader.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,3 +132,42 @@ def test_range_errors_are_exit_2_from_the_cli(capsys, monkeypatch, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: lookback_hours") and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "genesys.duckdb").exists()
+
+
+SECRET = "Zq9xW7vKp2mB4jY"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"client_secret = {SECRET}",  # a bare value: the parser stops at its first character
+        f'client_secret = "{SECRET}',  # an unterminated string
+        f'client_secret = "{SECRET[:6]}"{SECRET[6:]}"',  # a quote inside the value
+        f"client_secret = '{SECRET}'\nclient_secret = '{SECRET}'",  # the key twice
+    ],
+)
+def test_a_malformed_secrets_file_never_echoes_its_values(tmp_path, line):
+    dlt_dir = tmp_path / ".dlt"
+    dlt_dir.mkdir()
+    (dlt_dir / "secrets.toml").write_text(f'[sources.genesys]\nclient_id = "my-client"\n{line}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "loader"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    # Only the place and the kind of the error: no character of the file's text is quoted.
+    assert re.fullmatch(
+        r"error: could not read the configuration: \.dlt/secrets\.toml( line \d+, column \d+)? \([a-z ]+\) "
+        r"is not valid TOML; fix it there and re-run\n",
+        result.stderr,
+    ), result.stderr
+    assert "line 3," in result.stderr or "(key already present)" in result.stderr
+    assert not any(SECRET[i : i + 4] in result.stderr + result.stdout for i in range(len(SECRET) - 3))
+    assert "Traceback" not in result.stderr and not (tmp_path / "genesys.duckdb").exists()
+
+
+def test_other_configuration_errors_name_the_kind_and_where_to_look():
+    message = read_error(ValueError(f"cannot parse {SECRET}"))
+    assert SECRET not in message and message.startswith("ValueError (its text is not shown")
+    assert ".dlt/secrets.toml and the SOURCES__GENESYS__* variables" in message

@@ -142,3 +142,95 @@ def test_a_window_is_not_sized_by_its_first_rows_when_a_later_window_filled_the_
         assert len(_drain(feed, 2)) == 14
     finally:
         feed.close()
+
+
+def test_open_windows_are_handed_over_as_they_arrive_and_never_wait_for_room():
+    window_0_may_send = threading.Event()
+    window_1_sent = threading.Event()
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        if index == 0:
+            window_0_may_send.wait(5)
+        for part in range(4):  # 40 rows a window, more than the feed holds (25)
+            yield _table(index, part)
+        if index == 1:
+            window_1_sent.set()
+
+    feed = WindowFeed(produce, 0, 3, max_rows=25, workers=3)
+    try:
+        feed.open_until(2)
+        # Window 0 sends nothing yet; window 1 is open: it queues all its rows without waiting for room,
+        # and they are handed over before window 0's.
+        assert window_1_sent.wait(5)
+        assert [feed.get()["window"][0].as_py() for _ in range(4)] == [1, 1, 1, 1]
+        window_0_may_send.set()
+        assert [feed.get()["window"][0].as_py() for _ in range(4)] == [0, 0, 0, 0]
+        # The markers still come in window order, window 0's first although window 1 finished first;
+        # window 2 (not open) comes after them.
+        assert feed.get() == WindowDone(0, 40, 0, 0)
+        assert feed.get() == WindowDone(1, 40, 0, 0)
+        assert [i for i in _drain(feed, 1) if isinstance(i, WindowDone)] == [WindowDone(2, 40, 0, 0)]
+    finally:
+        feed.close()
+
+
+def test_a_failure_of_an_open_window_comes_after_the_windows_before_it():
+    release = threading.Event()
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        if index == 1:
+            raise RuntimeError("window 1 refused")
+        release.wait(5)
+        yield _table(index, 0)
+
+    feed = WindowFeed(produce, 0, 2, max_rows=1000, workers=2)
+    try:
+        feed.open_until(2)
+        time.sleep(0.2)  # window 1 has failed by now; window 0 is still fetching
+        release.set()
+        assert feed.get()["window"][0].as_py() == 0
+        assert feed.get() == WindowDone(0, 10, 0, 0)
+        with pytest.raises(RuntimeError, match="window 1 refused"):
+            feed.get()
+    finally:
+        feed.close()
+
+
+def test_a_full_feed_spills_to_disk_instead_of_waiting(tmp_path):
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    window_1_sent = threading.Event()
+
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        for part in range(5):  # 50 rows a window, twice what the feed holds in memory
+            yield _table(index, part)
+        if index == 1:
+            window_1_sent.set()
+
+    feed = WindowFeed(produce, 0, 2, max_rows=25, workers=2, spill_dir=str(spill))
+    try:
+        # Nobody consumes, nothing is open, yet window 1 is fetched whole: what has no room is on disk.
+        assert window_1_sent.wait(5)
+        assert len(list(spill.iterdir())) >= 5
+        assert feed.window_rows(0) == 50  # the exact size: a spilling feed cannot deadlock
+        items = _drain(feed, 2)
+        assert items == [*[(0, 10)] * 5, WindowDone(0, 50, 0, 0), *[(1, 10)] * 5, WindowDone(1, 50, 0, 0)]
+        assert not spill.exists()  # each file went once read back, the folder with the last window
+    finally:
+        feed.close()
+
+
+def test_spilled_tables_come_back_in_their_order_with_their_values(tmp_path):
+    def produce(index: int, done: WindowDone) -> Iterator[pa.Table]:
+        for part in range(6):
+            yield _table(index, part)
+
+    feed = WindowFeed(produce, 0, 1, max_rows=15, spill_dir=str(tmp_path))
+    try:
+        time.sleep(0.2)
+        parts = []
+        while not isinstance(item := feed.get(), WindowDone):
+            parts.append(item["part"].to_pylist())
+    finally:
+        feed.close()
+    assert parts == [[part] * 10 for part in range(6)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -190,6 +191,8 @@ def test_pipelines_dir_is_beside_the_database(sim, db):
     load(sim, db, start="2026-04-02", end="2026-04-02")
     assert pipelines_dir_for(db) == db.parent / ".dlt_pipelines" / db.name
     assert (pipelines_dir_for(db) / "genesys").is_dir()
+    # The window feed's spill folder lives there during the load, and is gone after it.
+    assert not list(pipelines_dir_for(db).glob("window-feed-*"))
 
 
 def test_state_follows_the_database_file(sim, db):
@@ -222,6 +225,9 @@ def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
     }.items():
         monkeypatch.setenv(f"SOURCES__GENESYS__{key}", value)
     db = tmp_path / "direct.duckdb"
+    temp = tmp_path / "temp"  # where the window feed's spill folder goes
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     pipeline = dlt.pipeline(
         "genesys_direct",
         destination=dlt.destinations.duckdb(str(db)),
@@ -230,6 +236,7 @@ def test_source_used_directly_with_dlt_config(sim, tmp_path, monkeypatch):
     )
     pipeline.run(genesys())
     assert interval_rows(db) == sim.ground_truth(datetime(2026, 11, 18, tzinfo=UTC), CLOCK, as_of=CLOCK)
+    assert list(temp.iterdir()) == []  # nobody closes the run here: the feed removed its folder itself
 
 
 def test_building_the_source_makes_no_network_call(sim, monkeypatch):
