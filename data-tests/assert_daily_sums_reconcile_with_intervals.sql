@@ -4,7 +4,8 @@
 -- what is under test. Returns the mismatches.
 with
 
-intervals as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+intervals as not materialized (
 
     select * from {{ ref('int_queue_intervals_localized') }}
 
@@ -30,7 +31,10 @@ touched_days as (
         media_type,
         report_date
     from intervals
-    where built_at = (select max(latest.built_at) from intervals as latest)
+    -- a constant: DuckDB reads only the row groups the latest build wrote
+    where
+        built_at
+        = {{ max_timestamp_literal('built_at', ref('int_queue_intervals_localized')) or 'cast(null as timestamptz)' }}
 
 ),
 
