@@ -2,6 +2,14 @@
 -- period (of a queue the mart keeps) has its daily row. Checked for the days holding a bucket the latest build
 -- wrote (every day after a full build), straight from the buckets: the path through int_queue_days_summed is
 -- what is under test. Returns the mismatches.
+{#- the latest build, and the span of local days its rows fall on (constants: the bucket scan below filters
+    on them before joining, instead of joining every bucket of the table to the touched days) -#}
+{%- set latest_build = max_timestamp_literal('built_at', ref('int_queue_intervals_localized'))
+    or 'cast(null as timestamptz)' %}
+{%- set first_day, last_day = date_span(
+    'report_date', ref('int_queue_intervals_localized'), 'built_at = ' ~ latest_build
+) %}
+
 with
 
 -- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
@@ -32,9 +40,7 @@ touched_days as (
         report_date
     from intervals
     -- a constant: DuckDB reads only the row groups the latest build wrote
-    where
-        built_at
-        = {{ max_timestamp_literal('built_at', ref('int_queue_intervals_localized')) or 'cast(null as timestamptz)' }}
+    where built_at = {{ latest_build }}
 
 ),
 
@@ -59,6 +65,9 @@ bucket_days as (
             and intervals.report_date = touched_days.report_date
     where
         not intervals.is_removed
+        {%- if first_day and last_day %}
+            and intervals.report_date between {{ first_day }} and {{ last_day }}
+        {%- endif %}
         and {{ report_date_filter('intervals.report_date') }}
     group by
         intervals.org_id,

@@ -81,3 +81,26 @@
     {%- set value = found.columns[0].values()[0] -%}
     {{- return("cast('" ~ value ~ "+00' as timestamptz)" if value else none) -}}
 {%- endmacro %}
+
+
+{#- [min, max] of a date column over the rows of relation matching `where`, as two date literals; [none, none]
+    when no row matches (or at parse time). -#}
+{% macro date_span(column, relation, where='true') -%}
+    {%- if not execute -%}{{ return([none, none]) }}{%- endif -%}
+    {%- set found = run_query(
+        'select strftime(min(' ~ column ~ "), '%Y-%m-%d'), strftime(max(" ~ column ~ "), '%Y-%m-%d') from "
+        ~ relation ~ ' where ' ~ where
+    ) -%}
+    {%- set first, last = found.rows[0][0], found.rows[0][1] -%}
+    {{- return(["date '" ~ first ~ "'", "date '" ~ last ~ "'"] if first and last else [none, none]) -}}
+{%- endmacro %}
+
+
+{#- True when every row of int_queue_intervals_localized was written by its latest build (a full build, a
+    --full-refresh, a reset by new report vars) or the table is empty; always true at parse time. -#}
+{% macro bucket_model_rebuilt_whole() -%}
+    {%- set relation = ref('int_queue_intervals_localized') -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set found = run_query('select coalesce(min(built_at) = max(built_at), true) from ' ~ relation) -%}
+    {{- return(found.rows[0][0]) -}}
+{%- endmacro %}
