@@ -2,9 +2,18 @@
 -- period (of a queue the mart keeps) has its daily row. Checked for the days holding a bucket the latest build
 -- wrote (every day after a full build), straight from the buckets: the path through int_queue_days_summed is
 -- what is under test. Returns the mismatches.
+{#- the latest build, and the span of local days its rows fall on (constants: the bucket scan below filters
+    on them before joining, instead of joining every bucket of the table to the touched days) -#}
+{%- set latest_build = max_timestamp_literal('built_at', ref('int_queue_intervals_localized'))
+    or 'cast(null as timestamptz)' %}
+{%- set first_day, last_day = date_span(
+    'report_date', ref('int_queue_intervals_localized'), 'built_at = ' ~ latest_build
+) %}
+
 with
 
-intervals as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+intervals as not materialized (
 
     select * from {{ ref('int_queue_intervals_localized') }}
 
@@ -30,7 +39,8 @@ touched_days as (
         media_type,
         report_date
     from intervals
-    where built_at = (select max(latest.built_at) from intervals as latest)
+    -- a constant: DuckDB reads only the row groups the latest build wrote
+    where built_at = {{ latest_build }}
 
 ),
 
@@ -58,6 +68,9 @@ bucket_days as (
                 and intervals.report_date = touched_days.report_date
         )
         and not intervals.is_removed
+        {%- if first_day and last_day %}
+            and intervals.report_date between {{ first_day }} and {{ last_day }}
+        {%- endif %}
         and {{ report_date_filter('intervals.report_date') }}
     group by
         intervals.org_id,

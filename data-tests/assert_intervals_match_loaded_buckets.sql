@@ -7,32 +7,25 @@
 -- count must equal the loaded one over the whole table.
 with
 
-loaded as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+loaded as not materialized (
 
     select * from {{ ref('stg_genesys__queue_intervals') }}
 
 ),
 
-stored as (
+stored as not materialized (
 
     select * from {{ ref('int_queue_intervals_localized') }}
 
 ),
 
-latest_build as (
-
-    select max(stored.built_at) as built_at from stored
-
-),
-
--- the newest load the rows kept from older builds had seen: the latest build processed everything after it
-kept_watermark as (
-
-    select coalesce(max(stored.loaded_at), cast('-infinity' as timestamptz)) as loaded_at
-    from stored
-    where stored.built_at < (select latest_build.built_at from latest_build)
-
-),
+{#- the latest build, and the newest load the rows kept from older builds had seen (the latest build processed
+    everything loaded after it), as constants: DuckDB then reads only the row groups of those rows -#}
+{%- set stored_relation = ref('int_queue_intervals_localized') %}
+{%- set latest_build = max_timestamp_literal('built_at', stored_relation) or 'cast(null as timestamptz)' %}
+{%- set kept_watermark = max_timestamp_literal('loaded_at', stored_relation, 'built_at < ' ~ latest_build)
+    or "cast('-infinity' as timestamptz)" %}
 
 loaded_fingerprints as (
 
@@ -48,7 +41,7 @@ loaded_fingerprints as (
             ]) }}
         ) as fingerprint
     from loaded
-    where loaded.loaded_at > (select kept_watermark.loaded_at from kept_watermark)
+    where loaded.loaded_at > {{ kept_watermark }}
     group by
         loaded.org_id,
         loaded.queue_id,
@@ -71,7 +64,7 @@ rebuilt_fingerprints as (
         ) as fingerprint
     from stored
     where
-        stored.built_at = (select latest_build.built_at from latest_build)
+        stored.built_at = {{ latest_build }}
         and not stored.is_removed
     group by
         stored.org_id,

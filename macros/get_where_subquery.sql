@@ -6,20 +6,22 @@
       does not exist yet).
     A full build writes (and processes) every row, so there each test still covers the whole table; an
     incremental build checks what it rebuilt instead of rescanning millions of rows it kept. Any other `where`
-    is applied as dbt does. -#}
+    is applied as dbt does. The boundary is looked up when the test runs (after its model was built) and written
+    into the filter as a constant: DuckDB then skips the row groups whose min/max rule them out (the rows a
+    build wrote are appended together), where a subquery in the filter makes it read every row group. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- set condition = where -%}
     {%- if where == 'rows_built_last' -%}
-        {%- set condition = 'built_at = (select max(latest_build.built_at) from ' ~ relation ~ ' as latest_build)' -%}
+        {%- set latest = max_timestamp_literal('built_at', relation) -%}
+        {%- set condition = 'built_at = ' ~ latest if latest else 'false' -%}
     {%- elif where == 'rows_loaded_since_last_build' -%}
         {%- set built = adapter.get_relation(
             database=relation.database, schema=relation.schema, identifier='int_queue_intervals_localized'
         ) if execute else none -%}
-        {%- set condition = none if built is none or flags.FULL_REFRESH else (
-            "loaded_at > (select coalesce(max(built.loaded_at), cast('-infinity' as timestamptz)) from "
-            ~ built ~ " as built)"
-        ) -%}
+        {%- set watermark = none if built is none or flags.FULL_REFRESH
+            else max_timestamp_literal('loaded_at', built) -%}
+        {%- set condition = 'loaded_at > ' ~ watermark if watermark else none -%}
     {%- endif -%}
     {%- if condition -%}
         {{ return('(select * from ' ~ relation ~ ' where ' ~ condition ~ ') dbt_subquery') }}

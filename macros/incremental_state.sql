@@ -20,14 +20,27 @@
 {% macro reset_on_report_change() %}
     {%- if is_incremental() %}
         delete from {{ this }}
-        where exists (
-            select 1
-            from {{ this }}
-            where report_timezone is distinct from '{{ report_timezone() }}'
-                or sl_formula is distinct from '{{ sl_formula() }}'
-        )
+        where exists ({{ _rows_of_other_report_vars() }})
     {%- endif %}
 {% endmacro %}
+
+
+{% macro _rows_of_other_report_vars() -%}
+    select 1
+    from {{ this }}
+    where report_timezone is distinct from '{{ report_timezone() }}'
+        or sl_formula is distinct from '{{ sl_formula() }}'
+{%- endmacro %}
+
+
+{#- The watermark of an incremental model that reset_on_report_change may empty: max(column) of {{ this }} as
+    a timestamptz literal, or -infinity when the table is empty or about to be emptied (the model's SQL is
+    rendered before its pre-hook runs, so the reset must be foreseen here). -#}
+{% macro incremental_watermark(column) -%}
+    {%- set reset = run_query('select exists (' ~ _rows_of_other_report_vars() ~ ')') if execute else none -%}
+    {%- set latest = none if reset is none or reset.columns[0].values()[0] else max_timestamp_literal(column, this) -%}
+    {{- latest or "cast('-infinity' as timestamptz)" -}}
+{%- endmacro %}
 
 
 {#- Post-hook of a mart reconciled by difference (fct_queue_sla_daily, fct_queue_sla_period): the model
@@ -54,3 +67,39 @@
 {% macro delete_empty_days() %}
     delete from {{ this }} where bucket_count = 0
 {% endmacro %}
+
+
+{#- max(column) over the rows of relation matching `where`, as a timestamptz literal (UTC, microseconds), or
+    none when there is no such row (or at parse time, when nothing can be queried). A constant in a filter
+    lets DuckDB skip the row groups whose min/max rule them out; a subquery there makes it read every one. -#}
+{% macro max_timestamp_literal(column, relation, where='true') -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set latest = format_timestamp(at_time_zone('UTC', 'max(' ~ column ~ ')'), '%Y-%m-%d %H:%M:%S.%f') -%}
+    {%- set found = run_query('select ' ~ latest ~ ' from ' ~ relation ~ ' where ' ~ where) -%}
+    {%- set value = found.columns[0].values()[0] -%}
+    {{- return("cast('" ~ value ~ "+00' as timestamptz)" if value else none) -}}
+{%- endmacro %}
+
+
+{#- [min, max] of a date column over the rows of relation matching `where`, as two date literals; [none, none]
+    when no row matches (or at parse time). -#}
+{% macro date_span(column, relation, where='true') -%}
+    {%- if not execute -%}{{ return([none, none]) }}{%- endif -%}
+    {%- set first_text = format_timestamp('min(' ~ column ~ ')', '%Y-%m-%d') -%}
+    {%- set last_text = format_timestamp('max(' ~ column ~ ')', '%Y-%m-%d') -%}
+    {%- set found = run_query(
+        'select ' ~ first_text ~ ', ' ~ last_text ~ ' from ' ~ relation ~ ' where ' ~ where
+    ) -%}
+    {%- set first, last = found.rows[0][0], found.rows[0][1] -%}
+    {{- return(["date '" ~ first ~ "'", "date '" ~ last ~ "'"] if first and last else [none, none]) -}}
+{%- endmacro %}
+
+
+{#- True when every row of int_queue_intervals_localized was written by its latest build (a full build, a
+    --full-refresh, a reset by new report vars) or the table is empty; always true at parse time. -#}
+{% macro bucket_model_rebuilt_whole() -%}
+    {%- set relation = ref('int_queue_intervals_localized') -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set found = run_query('select coalesce(min(built_at) = max(built_at), true) from ' ~ relation) -%}
+    {{- return(found.rows[0][0]) -}}
+{%- endmacro %}

@@ -43,7 +43,7 @@
 {% macro duckdb__format_timestamp(expr, format) -%} strftime({{ expr }}, '{{ format }}') {%- endmacro %}
 {% macro postgres__format_timestamp(expr, format) -%}
     {%- set pattern = format | replace('%Y', 'YYYY') | replace('%m', 'MM') | replace('%d', 'DD')
-        | replace('%H', 'HH24') | replace('%M', 'MI') | replace('%S', 'SS') | replace('T', '"T"')
+        | replace('%H', 'HH24') | replace('%M', 'MI') | replace('%S', 'SS') | replace('%f', 'US') | replace('T', '"T"')
         | replace('Z', '"Z"') -%}
     to_char({{ expr }}, '{{ pattern }}')
 {%- endmacro %}

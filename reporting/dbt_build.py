@@ -21,6 +21,7 @@ from reporting.errors import MissingDataError, ReportingError
 from reporting.options import PROJECT_DIR, ReportOptions
 from reporting.paths import dbt_log_path, dbt_target_path
 from reporting.reader import database_exists, database_label, reading
+from reporting.unit_test_gate import can_skip_unit_tests, record_unit_tests_passed
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,11 @@ def run_dbt_build(
     postgres_env = _postgres_profile_env()
     if postgres_env:
         args += ["--target", "postgres"]
+    # unit tests check SQL, not data: an incremental build of SQL that already passed them leaves them out
+    # (on PostgreSQL they always run: the gate reads the DuckDB file)
+    skip_unit_tests = not postgres_env and can_skip_unit_tests(db_path, full_refresh=full_refresh)
+    if skip_unit_tests:
+        args += ["--exclude", "resource_type:unit_test"]
     if not verbose:
         # the console shows our summary instead; dbt's full log stays in <log path>/dbt.log
         args += ["--log-level", "none", "--log-level-file", "info"]
@@ -158,6 +164,8 @@ def run_dbt_build(
             raise ReportingError(f"error: {problems[0]}")
         detail = "; ".join(problems) if problems else _problem_line(str(outcome.exception))
         raise ReportingError(f"error: dbt build failed ({len(problems)} failing: {detail})")
+    if not skip_unit_tests:
+        record_unit_tests_passed(db_path)
     statuses = [str(r.status).lower() for r in results]
     return BuildSummary(
         passed=sum(s in ("pass", "success") for s in statuses),

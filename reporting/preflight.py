@@ -14,10 +14,16 @@ from reporting.targets import read_targets_csv, targets_csv_path
 log = logging.getLogger(__name__)
 
 # Buckets whose first and last instant fall on different local dates in the zone: such a bucket belongs to
-# two report days. Same test and wording as the guard in models/marts/fct_queue_intervals.sql.
+# two report days. Same test and wording as the guard in models/marts/fct_queue_intervals.sql. The distinct
+# buckets (thousands) go to a temporary table first: in one query DuckDB pushes the zone test below the
+# DISTINCT and converts every queue row (millions) to local time, about 15 s for 8.76M rows.
+_DISTINCT_BUCKETS_SQL = """
+    create temp table preflight_buckets as
+    select distinct interval_start, interval_end from genesys_raw.queue_intervals
+"""
 _STRADDLING_BUCKET_SQL = """
     select min(interval_start)
-    from (select distinct interval_start, interval_end from genesys_raw.queue_intervals)
+    from preflight_buckets
     where cast(timezone($zone, interval_start) as date)
         <> cast(timezone($zone, interval_end - interval 1 microsecond) as date)
 """
@@ -40,6 +46,7 @@ def check_report_timezone(db_path: Path, report_tz: str) -> None:
             cursor.execute(_STRADDLING_BUCKET_SQL_PG, {"zone": report_tz})
             (first,) = cursor.fetchone()
         else:
+            con.conn.execute(_DISTINCT_BUCKETS_SQL)  # temp tables live in memory: the file stays read-only
             (first,) = con.conn.execute(_STRADDLING_BUCKET_SQL, {"zone": report_tz}).fetchone()
     if first is not None:
         raise ConfigError(

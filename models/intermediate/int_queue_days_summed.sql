@@ -11,7 +11,8 @@
 
 with
 
-intervals as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+intervals as not materialized (
 
     select * from {{ ref('int_queue_intervals_localized') }}
 
@@ -28,11 +29,8 @@ intervals as (
             media_type,
             report_date
         from intervals
-        where
-            built_at > (
-                select coalesce(max(previous_build.source_built_at), cast('-infinity' as timestamptz))
-                from {{ this }} as previous_build
-            )
+        -- the watermark as a constant: DuckDB then reads only the row groups the upstream build appended
+        where built_at > {{ incremental_watermark('source_built_at') }}
 
     ),
 

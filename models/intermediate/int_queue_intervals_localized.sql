@@ -10,23 +10,21 @@
 
 with
 
-intervals as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+intervals as not materialized (
 
     select * from {{ ref('stg_genesys__queue_intervals') }}
 
 ),
 
-changed_intervals as (
+changed_intervals as not materialized (
 
     select intervals.*
     from intervals
     {%- if is_incremental() %}
         -- re-pulled buckets carry the new run's loaded_at; after a reset the table is empty: take all
-        where
-            intervals.loaded_at > (
-                select coalesce(max(previous_build.loaded_at), cast('-infinity' as timestamptz))
-                from {{ this }} as previous_build
-            )
+        -- (a constant: DuckDB then reads only the raw row groups appended since)
+        where intervals.loaded_at > {{ incremental_watermark('loaded_at') }}
     {%- endif %}
 
 ),

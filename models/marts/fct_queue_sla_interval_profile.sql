@@ -1,6 +1,7 @@
 with
 
-intervals as (
+-- not materialized: DuckDB would copy every bucket into a temporary result to read this CTE twice
+intervals as not materialized (
 
     select * from {{ ref('fct_queue_intervals') }}
 

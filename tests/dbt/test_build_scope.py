@@ -1,0 +1,75 @@
+"""What a build runs: folded row checks still name each broken rule; unit tests are left out only when an
+incremental build compiles the same project files that already passed them."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import raw_fixture
+from dbt_harness import BuiltProject, run_reporting, run_results
+
+MARKER = "unit_tests_passed"
+
+
+def _copy_with_marker(built_project: BuiltProject, tmp_path: Path) -> Path:
+    """A copy of the built file, with the work dir (target/) of the build that ran every unit test."""
+    db_path = built_project.copy_db(tmp_path)
+    (tmp_path / "target").mkdir()
+    shutil.copyfile(built_project.work_dir / "target" / MARKER, tmp_path / "target" / MARKER)
+    return db_path
+
+
+def _unit_tests_run(work_dir: Path) -> list[dict]:
+    return [r for r in run_results(work_dir) if r["unique_id"].startswith("unit_test.")]
+
+
+def test_incremental_build_of_unchanged_sql_leaves_unit_tests_out(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    db_path = _copy_with_marker(built_project, tmp_path)
+    run = run_reporting(["build"], db_path, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert _unit_tests_run(tmp_path) == []
+    assert any(r["unique_id"].startswith("test.") for r in run_results(tmp_path))  # data tests still run
+
+
+def test_unit_tests_run_when_the_project_changed_or_on_a_full_refresh(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    assert len(_unit_tests_run(built_project.work_dir)) >= 17  # the first (full) build ran them
+    db_path = _copy_with_marker(built_project, tmp_path)
+    (tmp_path / "target" / MARKER).write_text("fingerprint of other project files\n")
+    run = run_reporting(["build"], db_path, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert len(_unit_tests_run(tmp_path)) >= 17
+    # they passed, so the marker now matches: a full refresh still runs them
+    run = run_reporting(["build", "--full-refresh"], db_path, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert len(_unit_tests_run(tmp_path)) >= 17
+
+
+def test_row_checks_fail_the_build_and_name_the_broken_rule(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    db_path = built_project.copy_db(tmp_path)
+    # a later load of one bucket with more short abandons than abandons (staging does not check this rule)
+    bucket = built_project.buckets[-1]
+    broken = replace(bucket, abandoned=1, short_abandoned=3)
+    with duckdb.connect(str(db_path)) as con:
+        raw_fixture.append_intervals(con, [broken], raw_fixture.LOADED_AT + timedelta(days=1))
+    run = run_reporting(["build"], db_path, tmp_path)
+    assert run.returncode != 0
+    assert "int_queue_intervals_localized_row_checks" in run.stderr
+    failed = [r for r in run_results(tmp_path) if r["status"] == "fail"]
+    assert [r["unique_id"].split(".")[2] for r in failed] == ["int_queue_intervals_localized_row_checks"]
+    assert failed[0]["failures"] == 1
+    # the test's own query names the rule and counts the rows breaking it
+    compiled = next((tmp_path / "target" / "compiled").rglob("int_queue_intervals_localized_row_checks.sql"))
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        rows = con.execute(compiled.read_text()).fetchall()
+    assert rows == [("short_abandoned_le_abandoned", 1)]
