@@ -404,9 +404,10 @@ def _load_with(
     """The load itself on an open connection; `db` names the database in messages (a DuckDB path, or
     PostgreSQL's description with `destination` and `workdir` given)."""
     full_refresh = options.full_refresh
+    pipelines_dir = workdir or pipelines_dir_for(Path(db))
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        pipelines_dir=str(workdir or pipelines_dir_for(Path(db))),
+        pipelines_dir=str(pipelines_dir),
         destination=destination or dlt.destinations.duckdb(conn),
         dataset_name=RAW_DATASET,
     )
@@ -451,7 +452,7 @@ def _load_with(
     run = RunContext(
         config, http, load_range, windows, use_jobs, loaded_at=datetime.now(UTC), cursor_key=cursor_key
     )
-    run.spill_parent = str(pipelines_dir_for(db))  # cleared by the next run if this one is killed
+    run.spill_parent = str(pipelines_dir)  # cleared by the next run if this one is killed
     if options.progress is not None:
         show = options.progress
         run.on_window = lambda done, window: show(done, window, run)
