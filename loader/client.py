@@ -190,6 +190,8 @@ class GenesysHttp:
         self.endpoints = endpoints or settings.endpoints
         self.stats = CallStats()
         self._reauth_lock = threading.RLock()
+        # The last token a reply accepted: a token that worked and is refused later was revoked, not bad.
+        self._token_that_worked: str | None = None
         # One limiter for every thread of the load: the allowance is per OAuth client, not per thread.
         self.limiter = limiter or RateLimiter(
             settings.max_concurrent_requests, settings.pace_ratio, settings.backoff_cap_s
@@ -285,9 +287,10 @@ class GenesysHttp:
                 # The token expired early or was revoked: one new token, one retry. Several threads may
                 # meet the same expired token: only the first renews it, the others retry with the new one.
                 with self._reauth_lock:
-                    if request.headers.get("Authorization") == f"Bearer {self.auth.access_token}":
-                        if renewed:
-                            break  # a token renewed for this very request was refused too
+                    current = f"Bearer {self.auth.access_token}"
+                    if request.headers.get("Authorization") == current:
+                        if renewed and self._token_that_worked != current:
+                            break  # a token renewed for this very request was refused before it ever worked
                         renewed = True
                         self.stats.add(reauths=1)
                         logger.info(
@@ -297,6 +300,8 @@ class GenesysHttp:
                         self.auth.invalidate()
                     self.auth(request)
                 response = retrying_send(request, **kwargs)
+            if reauth and response.status_code != 401:
+                self._token_that_worked = request.headers.get("Authorization")
             if reauth and response.status_code == 401:
                 raise AuthError(
                     f"Genesys answered 401 twice in a row on {request.method} {_path(request.url)} "

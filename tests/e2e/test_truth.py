@@ -243,7 +243,7 @@ def test_fault_storm_loses_and_duplicates_nothing(sim: Simulator, workspace: Wor
         """Mid-run: move the simulator clock past the 300 s token lifetime, later revoke every token."""
         deadline = time.monotonic() + 120
         step = 0
-        tokens_at_expiry = renewed_at_calls = 0
+        tokens_at_expiry = 0
         while not stop.is_set() and time.monotonic() < deadline:
             api_calls = sum(1 for r in sim.requests if r.path.startswith("/api/v2/analytics"))
             if step == 0 and api_calls >= 7:
@@ -251,13 +251,12 @@ def test_fault_storm_loses_and_duplicates_nothing(sim: Simulator, workspace: Wor
                 sim.clock.advance(timedelta(seconds=400))
                 step = 1
             elif step == 1 and len(sim.issued_tokens) > tokens_at_expiry:
-                renewed_at_calls = api_calls
-                step = 2
-            # Revoke once the renewed token has served a few calls: a revocation racing the renewal would
-            # also revoke the token a retry was just handed (two 401s in a row, a credentials failure).
-            elif step == 2 and api_calls >= max(13, renewed_at_calls + 4):
-                sim.revoke_all_tokens()
-                step = 3
+                # Revoke once the newest token has served 3 requests of its own: a revocation racing the
+                # renewal would revoke a token before it ever worked (a credentials failure, rightly).
+                newest, _ = sim.tokens.check(sim.issued_tokens[-1], sim.clock.now())
+                if newest is not None and newest.requests >= 3:
+                    sim.revoke_all_tokens()
+                    step = 2
             time.sleep(0.01)
 
     sim.faults.latency_s = 0.05
