@@ -405,6 +405,10 @@ def _load_with(
     PostgreSQL's description with `destination` and `workdir` given)."""
     full_refresh = options.full_refresh
     pipelines_dir = workdir or pipelines_dir_for(Path(db))
+    # dlt would hold SIGINT/SIGTERM back during its normalize and load steps and drop them when a step ends
+    # without checking (a SIGTERM was lost and the load ran to the end); the CLI's own handler interrupts
+    # instead, and an interrupted commit is fetched again by the next run.
+    dlt.config["runtime.intercept_signals"] = False
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         pipelines_dir=str(pipelines_dir),
