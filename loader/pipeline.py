@@ -175,6 +175,11 @@ def run_load(
             "(.dlt/secrets.toml), or run `python -m loader`, which falls back to the bundled simulator"
         )
     options = LoadOptions(full_refresh, async_jobs, one_off, allow_foreign_tables, progress)
+    # Arrow's default mimalloc pool keeps the memory of freed tables in per-thread heaps, and responses are
+    # parsed in a feed thread: the process grew with the length of the load. The system allocator hands
+    # it back, and is no slower here (measured). Both are process-wide: set once, for either destination.
+    pa.set_memory_pool(pa.system_memory_pool())
+    _release_freed_memory()
     if warehouse.is_postgres():
         summary = _load_postgres(config, start_date, end_date, zone.key, options, moment)
     else:
@@ -241,11 +246,6 @@ def _load(
     options: LoadOptions,
     moment: datetime,
 ) -> LoadSummary:
-    # Arrow's default mimalloc pool keeps the memory of freed tables in per-thread heaps, and responses are
-    # parsed in a feed thread: the process grew with the length of the load. The system allocator hands
-    # it back, and is no slower here (measured).
-    pa.set_memory_pool(pa.system_memory_pool())
-    _release_freed_memory()
     db.parent.mkdir(parents=True, exist_ok=True)
     workdir = pipelines_dir_for(db)
     existed = db.exists()
@@ -285,8 +285,6 @@ def _load_postgres(
 
     One held connection checks access, holds the project's advisory lock (one load or build at a time), and
     runs the loader's own statements; dlt opens its own for the load jobs."""
-    pa.set_memory_pool(pa.system_memory_pool())
-    _release_freed_memory()
     credentials = warehouse.postgres_credentials()
     scrub.register(str(credentials.password or ""), credentials.to_native_representation())
     label = warehouse.describe(credentials)
