@@ -2,6 +2,9 @@
 -- period (of a queue the mart keeps) has its daily row. Checked for the days holding a bucket the latest build
 -- wrote (every day after a full build), straight from the buckets: the path through int_queue_days_summed is
 -- what is under test. Returns the mismatches.
+{#- after a build that rewrote every bucket (a full build), every day is in scope: no day list to join (a
+    semi-join of millions of buckets to every day costs more than summing them) -#}
+{%- set whole_table = bucket_model_rebuilt_whole() %}
 {#- the latest build, and the span of local days its rows fall on (constants: the bucket scan below filters
     on them before joining, instead of joining every bucket of the table to the touched days) -#}
 {%- set latest_build = max_timestamp_literal('built_at', ref('int_queue_intervals_localized'))
@@ -31,18 +34,22 @@ queues as (
 
 ),
 
-touched_days as (
+{%- if not whole_table %}
 
-    select distinct
-        org_id,
-        queue_id,
-        media_type,
-        report_date
-    from intervals
-    -- a constant: DuckDB reads only the row groups the latest build wrote
-    where built_at = {{ latest_build }}
+    touched_days as (
 
-),
+        select distinct
+            org_id,
+            queue_id,
+            media_type,
+            report_date
+        from intervals
+        -- a constant: DuckDB reads only the row groups the latest build wrote
+        where built_at = {{ latest_build }}
+
+    ),
+
+{%- endif %}
 
 bucket_days as (
 
@@ -58,16 +65,18 @@ bucket_days as (
         sum(intervals.sl_denominator) as sl_denominator
     from intervals
     where
-        exists (
-            select 1
-            from touched_days
-            where
-                intervals.org_id = touched_days.org_id
-                and intervals.queue_id = touched_days.queue_id
-                and intervals.media_type = touched_days.media_type
-                and intervals.report_date = touched_days.report_date
-        )
-        and not intervals.is_removed
+        not intervals.is_removed
+        {%- if not whole_table %}
+            and exists (
+                select 1
+                from touched_days
+                where
+                    intervals.org_id = touched_days.org_id
+                    and intervals.queue_id = touched_days.queue_id
+                    and intervals.media_type = touched_days.media_type
+                    and intervals.report_date = touched_days.report_date
+            )
+        {%- endif %}
         {%- if first_day and last_day %}
             and intervals.report_date between {{ first_day }} and {{ last_day }}
         {%- endif %}
@@ -96,13 +105,16 @@ bucket_days_kept as (
 days_in_scope as (
 
     select days.*
-    from days
+    from
+        days
+    {%- if not whole_table %}
     inner join touched_days
         on
             days.org_id = touched_days.org_id
             and days.queue_id = touched_days.queue_id
             and days.media_type = touched_days.media_type
             and days.report_date = touched_days.report_date
+    {%- endif %}
 
 ),
 
