@@ -73,3 +73,26 @@ def test_row_checks_fail_the_build_and_name_the_broken_rule(
         con.execute("set TimeZone = 'UTC'")
         rows = con.execute(compiled.read_text()).fetchall()
     assert rows == [("short_abandoned_le_abandoned", 1)]
+
+
+def test_daily_reconciliation_after_a_full_build_checks_every_day(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    # the full build compiled the test without the day list (every bucket was rewritten): it must still
+    # catch a daily row that no longer carries its buckets' sums
+    compiled = next(
+        (built_project.work_dir / "target" / "compiled").rglob("assert_daily_sums_reconcile_with_intervals.sql")
+    )
+    assert "touched_days" not in compiled.read_text()
+    db_path = tmp_path / built_project.db_path.name  # the compiled SQL names the file's catalog
+    shutil.copyfile(built_project.db_path, db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        assert con.execute(compiled.read_text()).fetchall() == []
+        con.execute(
+            "update genesys_build.fct_queue_sla_daily set offered = offered + 1"
+            " where report_date = (select min(report_date) from genesys_build.fct_queue_sla_daily)"
+            " and queue_id = (select min(queue_id) from genesys_build.fct_queue_sla_daily)"
+        )
+        mismatches = con.execute(compiled.read_text()).fetchall()
+    assert len(mismatches) >= 1
