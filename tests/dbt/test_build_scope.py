@@ -81,7 +81,9 @@ def test_daily_reconciliation_after_a_full_build_checks_every_day(
     # the full build compiled the test without the day list (every bucket was rewritten): it must still
     # catch a daily row that no longer carries its buckets' sums
     compiled = next(
-        (built_project.work_dir / "target" / "compiled").rglob("assert_daily_sums_reconcile_with_intervals.sql")
+        (built_project.work_dir / "target" / "compiled").rglob(
+            "assert_daily_sums_reconcile_with_intervals.sql"
+        )
     )
     assert "touched_days" not in compiled.read_text()
     db_path = tmp_path / built_project.db_path.name  # the compiled SQL names the file's catalog
