@@ -98,3 +98,27 @@ def test_daily_reconciliation_after_a_full_build_checks_every_day(
         )
         mismatches = con.execute(compiled.read_text()).fetchall()
     assert len(mismatches) >= 1
+
+
+def test_row_checks_count_each_broken_rule_null_checks_included(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    compiled = next(
+        (built_project.work_dir / "target" / "compiled").rglob("int_queue_intervals_localized_row_checks.sql")
+    )
+    db_path = tmp_path / built_project.db_path.name  # the compiled SQL names the file's catalog
+    shutil.copyfile(built_project.db_path, db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        assert con.execute(compiled.read_text()).fetchall() == []
+        con.execute(
+            "update main.int_queue_intervals_localized set report_hour = null"
+            " where interval_start = (select min(interval_start) from main.int_queue_intervals_localized)"
+        )
+        broken = con.execute(
+            "select count(*) from main.int_queue_intervals_localized where report_hour is null"
+        )
+        (n_broken,) = broken.fetchone()
+        rows = sorted(con.execute(compiled.read_text()).fetchall())
+    assert n_broken >= 1
+    assert rows == [("minute_of_day_matches_hour", n_broken), ("report_hour is null", n_broken)]
