@@ -121,9 +121,9 @@ def run_dbt_build(
     postgres_env = _postgres_profile_env()
     if postgres_env:
         args += ["--target", "postgres"]
-    # unit tests check SQL, not data: an incremental build of SQL that already passed them leaves them out
-    # (on PostgreSQL they always run: the gate reads the DuckDB file)
-    skip_unit_tests = not postgres_env and can_skip_unit_tests(db_path, full_refresh=full_refresh)
+    # unit tests check SQL, not data: a build of SQL that already passed them in this checkout leaves them
+    # out (on PostgreSQL they always run: the record is of the DuckDB builds)
+    skip_unit_tests = not postgres_env and can_skip_unit_tests(full_refresh=full_refresh)
     if skip_unit_tests:
         args += ["--exclude", "resource_type:unit_test"]
     if not verbose:
@@ -164,8 +164,8 @@ def run_dbt_build(
             raise ReportingError(f"error: {problems[0]}")
         detail = "; ".join(problems) if problems else _problem_line(str(outcome.exception))
         raise ReportingError(f"error: dbt build failed ({len(problems)} failing: {detail})")
-    if not skip_unit_tests:
-        record_unit_tests_passed(db_path)
+    if not skip_unit_tests and not postgres_env:
+        record_unit_tests_passed()
     statuses = [str(r.status).lower() for r in results]
     return BuildSummary(
         passed=sum(s in ("pass", "success") for s in statuses),

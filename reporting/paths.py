@@ -31,3 +31,10 @@ def staged_seeds_dir(db_path: Path) -> Path:
     """Where the checked targets seed is staged for dbt: target/staged_seeds/<key>/ (inside the project,
     because dbt writes compiled seed tests under a path derived from the seed path)."""
     return PROJECT_DIR / "target" / "staged_seeds" / database_key(db_path)
+
+
+def build_cache_dir() -> Path:
+    """What builds of one checkout share whatever the database: GENESYS_BUILD_CACHE_DIR, else target/cache/
+    (today the record that the project's SQL passed its unit tests; reporting/unit_test_gate.py)."""
+    configured = os.environ.get("GENESYS_BUILD_CACHE_DIR", "").strip()
+    return Path(configured) if configured else PROJECT_DIR / "target" / "cache"

@@ -1,23 +1,22 @@
-"""Whether a build must run dbt's unit tests: they check the SQL, not the data, so an incremental build whose
-project files are those of a build where they all passed can leave them out."""
+"""Whether a build must run dbt's unit tests: they check the SQL, not the data (their inputs are fixed rows),
+so a build whose project files already passed them in this checkout leaves them out, on any database. dbt
+itself advises running unit tests in development and CI, not in every production build; here they run
+whenever the SQL, YAML or engine versions change, and on --full-refresh."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib.metadata import version
 from pathlib import Path
 
-import duckdb
-
 from reporting.options import PROJECT_DIR
-from reporting.paths import dbt_target_path
+from reporting.paths import build_cache_dir
 
 # What the unit tests' outcome depends on: the SQL and YAML of the project, and the engine versions.
 _PROJECT_PARTS = ("models", "macros", "dbt_project.yml", "profiles.yml")
 _ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 _MARKER = "unit_tests_passed"
-# The model every build writes first from the buckets: when it exists, this build is incremental.
-_BUCKET_MODEL = "int_queue_intervals_localized"
 
 
 def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
@@ -34,32 +33,22 @@ def project_fingerprint(project_dir: Path = PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
-def _marker(db_path: Path) -> Path:
-    return dbt_target_path(db_path) / _MARKER
+def marker_path() -> Path:
+    """The checkout's record of the fingerprint whose unit tests all passed (shared by every database)."""
+    return build_cache_dir() / _MARKER
 
 
-def _is_incremental(db_path: Path) -> bool:
-    """True when the database holds the bucket model (a previous build ran on it); False when unsure."""
-    try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            found = con.execute(
-                "select count(*) from information_schema.tables where table_name = ?", [_BUCKET_MODEL]
-            ).fetchone()
-    except duckdb.Error:
-        return False  # dbt then runs the unit tests and reports whatever keeps it from the file
-    return bool(found and found[0])
+def can_skip_unit_tests(*, full_refresh: bool) -> bool:
+    """True when this checkout's project files already passed every unit test (never on --full-refresh)."""
+    marker = marker_path()
+    return not full_refresh and marker.is_file() and marker.read_text().strip() == project_fingerprint()
 
 
-def can_skip_unit_tests(db_path: Path, *, full_refresh: bool) -> bool:
-    """True for an incremental build whose project files passed every unit test in an earlier build."""
-    if full_refresh or not _is_incremental(db_path):
-        return False
-    marker = _marker(db_path)
-    return marker.is_file() and marker.read_text().strip() == project_fingerprint()
-
-
-def record_unit_tests_passed(db_path: Path) -> None:
-    """Remember that the current project files passed every unit test (written after a successful build)."""
-    marker = _marker(db_path)
+def record_unit_tests_passed() -> None:
+    """Remember that the current project files passed every unit test (written after a successful build);
+    replaced in one step, so a build on another database never reads half a file."""
+    marker = marker_path()
     marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(project_fingerprint() + "\n")
+    partial = marker.with_name(f".{_MARKER}.{os.getpid()}")
+    partial.write_text(project_fingerprint() + "\n")
+    partial.replace(marker)

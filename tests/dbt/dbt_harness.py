@@ -32,6 +32,8 @@ def clean_env(db_path: Path, work_dir: Path) -> dict[str, str]:
     }
     env.update(
         GENESYS_DUCKDB_PATH=str(db_path),
+        # the test's build cache (tests/conftest.py); a session fixture, set up before it, gets its own
+        GENESYS_BUILD_CACHE_DIR=os.environ.get("GENESYS_BUILD_CACHE_DIR") or str(work_dir / "cache"),
         DBT_PROFILES_DIR=str(REPO),
         DBT_TARGET_PATH=str(work_dir / "target"),
         DBT_LOG_PATH=str(work_dir / "logs"),

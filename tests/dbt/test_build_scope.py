@@ -1,5 +1,5 @@
-"""What a build runs: folded row checks still name each broken rule; unit tests are left out only when an
-incremental build compiles the same project files that already passed them."""
+"""What a build runs: folded row checks still name each broken rule; unit tests are left out only when the
+checkout's project files already passed them (on any database), never on --full-refresh."""
 
 from __future__ import annotations
 
@@ -9,44 +9,55 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 import raw_fixture
 from dbt_harness import BuiltProject, run_reporting, run_results
 
+from reporting.unit_test_gate import project_fingerprint
+
 MARKER = "unit_tests_passed"
-
-
-def _copy_with_marker(built_project: BuiltProject, tmp_path: Path) -> Path:
-    """A copy of the built file, with the work dir (target/) of the build that ran every unit test."""
-    db_path = built_project.copy_db(tmp_path)
-    (tmp_path / "target").mkdir()
-    shutil.copyfile(built_project.work_dir / "target" / MARKER, tmp_path / "target" / MARKER)
-    return db_path
 
 
 def _unit_tests_run(work_dir: Path) -> list[dict]:
     return [r for r in run_results(work_dir) if r["unique_id"].startswith("unit_test.")]
 
 
-def test_incremental_build_of_unchanged_sql_leaves_unit_tests_out(
-    built_project: BuiltProject, tmp_path: Path
+@pytest.fixture
+def own_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A build cache of this test's own, holding the fingerprint of the current project files."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GENESYS_BUILD_CACHE_DIR", str(cache))
+    cache.mkdir()
+    (cache / MARKER).write_text(project_fingerprint() + "\n")
+    return cache
+
+
+def test_a_build_of_sql_that_passed_its_unit_tests_leaves_them_out_on_any_database(
+    built_project: BuiltProject, tmp_path: Path, own_cache: Path
 ) -> None:
-    db_path = _copy_with_marker(built_project, tmp_path)
-    run = run_reporting(["build"], db_path, tmp_path)
+    assert len(_unit_tests_run(built_project.work_dir)) >= 17  # the first build of the checkout ran them
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    db_path = fresh / "genesys.duckdb"
+    raw_fixture.write_raw_tables(str(db_path), built_project.buckets)
+    run = run_reporting(["build"], db_path, fresh)  # a first build, of another database
     assert run.returncode == 0, run.stderr
-    assert _unit_tests_run(tmp_path) == []
-    assert any(r["unique_id"].startswith("test.") for r in run_results(tmp_path))  # data tests still run
+    assert _unit_tests_run(fresh) == []
+    assert any(r["unique_id"].startswith("test.") for r in run_results(fresh))  # data tests still run
 
 
 def test_unit_tests_run_when_the_project_changed_or_on_a_full_refresh(
-    built_project: BuiltProject, tmp_path: Path
+    built_project: BuiltProject, tmp_path: Path, own_cache: Path
 ) -> None:
-    assert len(_unit_tests_run(built_project.work_dir)) >= 17  # the first (full) build ran them
-    db_path = _copy_with_marker(built_project, tmp_path)
-    (tmp_path / "target" / MARKER).write_text("fingerprint of other project files\n")
+    db_path = built_project.copy_db(tmp_path)
+    (own_cache / MARKER).write_text("fingerprint of other project files\n")
     run = run_reporting(["build"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert len(_unit_tests_run(tmp_path)) >= 17
-    # they passed, so the marker now matches: a full refresh still runs them
+    assert (own_cache / MARKER).read_text().strip() == project_fingerprint()  # they passed: recorded
+    run = run_reporting(["build"], db_path, tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert _unit_tests_run(tmp_path) == []
     run = run_reporting(["build", "--full-refresh"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert len(_unit_tests_run(tmp_path)) >= 17

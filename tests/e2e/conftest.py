@@ -76,6 +76,7 @@ def make_workspace(sim: Simulator, tmp_path: Path, name: str = "ws") -> Workspac
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "GENESYS_", "RUNTIME__"))}
     env.update(
         GENESYS_DUCKDB_PATH=str(folder / "genesys.duckdb"),
+        GENESYS_BUILD_CACHE_DIR=os.environ.get("GENESYS_BUILD_CACHE_DIR") or str(folder / "build-cache"),
         SOURCES__GENESYS__CLIENT_ID=sim.config.client_id,
         SOURCES__GENESYS__CLIENT_SECRET=sim.config.client_secret,
         SOURCES__GENESYS__API_BASE_URL=sim.base_url,

@@ -17,6 +17,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def _make(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "GENESYS_", "MAKE"))}
     env["GENESYS_DUCKDB_PATH"] = str(tmp_path / "genesys.duckdb")
+    env["GENESYS_BUILD_CACHE_DIR"] = os.environ.get("GENESYS_BUILD_CACHE_DIR") or str(
+        tmp_path / "build-cache"
+    )
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(REPO_ROOT), *args],
         env=env,
