@@ -21,7 +21,26 @@ REPO = Path(__file__).resolve().parents[2]
 START = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def _cli(sim, db: Path, *args: str) -> subprocess.Popen:
+# Runs the loader CLI with one dlt step patched to signal the process as the step starts: the signal then
+# arrives inside dlt's normalize or load, where dlt would hold it back (and drop it) unless told not to.
+_SIGNAL_IN_STEP = """
+import os, runpy, signal, sys
+from dlt.load.load import Load
+from dlt.normalize.normalize import Normalize
+step = {"normalize": Normalize, "load": Load}[sys.argv[1]]
+original = step.run
+def run(self, *args, **kwargs):
+    if not os.environ.get("SIGNAL_SENT"):
+        os.environ["SIGNAL_SENT"] = "1"
+        os.kill(os.getpid(), signal.SIGTERM)
+    return original(self, *args, **kwargs)
+step.run = run
+sys.argv = ["loader", *sys.argv[2:]]
+runpy.run_module("loader", run_name="__main__", alter_sys=True)
+"""
+
+
+def _cli(sim, db: Path, *args: str, step: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "GENESYS_"))}
     env.update(
         {
@@ -34,8 +53,9 @@ def _cli(sim, db: Path, *args: str) -> subprocess.Popen:
             "SOURCES__GENESYS__COMMIT_ROWS": "500",  # a commit every two days of the default org
         }
     )
+    command = ["-c", _SIGNAL_IN_STEP, step] if step else ["-m", "loader"]
     return subprocess.Popen(
-        [sys.executable, "-m", "loader", *args],
+        [sys.executable, *command, *args],
         cwd=db.parent,
         env=env,
         stdout=subprocess.PIPE,
@@ -78,3 +98,18 @@ def test_signal_mid_load_exits_cleanly_keeps_commits_and_a_rerun_completes(sim, 
     out, err = done.communicate(timeout=90)
     assert done.returncode == 0, err
     assert interval_rows(db) == sim.ground_truth(START, datetime(2026, 6, 21, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("step", ["normalize", "load"])
+def test_sigterm_inside_dlt_normalize_or_load_interrupts_and_a_rerun_completes(sim, db, step):
+    args = ("--start", "2026-06-01", "--end", "2026-06-04", "--now", sim.clock.now().isoformat())
+    proc = _cli(sim, db, *args, step=step)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 143, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines[-1] == "interrupted: re-run the same command to complete the load"
+    assert "Traceback" not in err and "failed" not in err and out == ""
+    done = _cli(sim, db, *args)
+    out, err = done.communicate(timeout=90)
+    assert done.returncode == 0, err
+    assert interval_rows(db) == sim.ground_truth(START, datetime(2026, 6, 5, tzinfo=UTC))
