@@ -86,42 +86,46 @@ def test_row_checks_fail_the_build_and_name_the_broken_rule(
     assert rows == [("short_abandoned_le_abandoned", 1)]
 
 
+def _compiled_test_on_a_copy(built_project: BuiltProject, tmp_path: Path, test_file: str) -> tuple[str, Path]:
+    """The SQL a data test ran in the full build, and a copy of the built file to run it on (whose name the
+    compiled SQL uses as its catalog); the SQL finds nothing on the unchanged copy."""
+    compiled = next((built_project.work_dir / "target" / "compiled").rglob(test_file)).read_text()
+    db_path = tmp_path / built_project.db_path.name
+    shutil.copyfile(built_project.db_path, db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("set TimeZone = 'UTC'")
+        assert con.execute(compiled).fetchall() == []
+    return compiled, db_path
+
+
 def test_daily_reconciliation_after_a_full_build_checks_every_day(
     built_project: BuiltProject, tmp_path: Path
 ) -> None:
     # the full build compiled the test without the day list (every bucket was rewritten): it must still
     # catch a daily row that no longer carries its buckets' sums
-    compiled = next(
-        (built_project.work_dir / "target" / "compiled").rglob(
-            "assert_daily_sums_reconcile_with_intervals.sql"
-        )
+    sql, db_path = _compiled_test_on_a_copy(
+        built_project, tmp_path, "assert_daily_sums_reconcile_with_intervals.sql"
     )
-    assert "touched_days" not in compiled.read_text()
-    db_path = tmp_path / built_project.db_path.name  # the compiled SQL names the file's catalog
-    shutil.copyfile(built_project.db_path, db_path)
+    assert "touched_days" not in sql
     with duckdb.connect(str(db_path)) as con:
         con.execute("set TimeZone = 'UTC'")
-        assert con.execute(compiled.read_text()).fetchall() == []
         con.execute(
             "update genesys_build.fct_queue_sla_daily set offered = offered + 1"
             " where report_date = (select min(report_date) from genesys_build.fct_queue_sla_daily)"
             " and queue_id = (select min(queue_id) from genesys_build.fct_queue_sla_daily)"
         )
-        mismatches = con.execute(compiled.read_text()).fetchall()
+        mismatches = con.execute(sql).fetchall()
     assert len(mismatches) >= 1
 
 
 def test_row_checks_count_each_broken_rule_null_checks_included(
     built_project: BuiltProject, tmp_path: Path
 ) -> None:
-    compiled = next(
-        (built_project.work_dir / "target" / "compiled").rglob("int_queue_intervals_localized_row_checks.sql")
+    sql, db_path = _compiled_test_on_a_copy(
+        built_project, tmp_path, "int_queue_intervals_localized_row_checks.sql"
     )
-    db_path = tmp_path / built_project.db_path.name  # the compiled SQL names the file's catalog
-    shutil.copyfile(built_project.db_path, db_path)
     with duckdb.connect(str(db_path)) as con:
         con.execute("set TimeZone = 'UTC'")
-        assert con.execute(compiled.read_text()).fetchall() == []
         con.execute(
             "update main.int_queue_intervals_localized set report_hour = null"
             " where interval_start = (select min(interval_start) from main.int_queue_intervals_localized)"
@@ -130,6 +134,6 @@ def test_row_checks_count_each_broken_rule_null_checks_included(
             "select count(*) from main.int_queue_intervals_localized where report_hour is null"
         )
         (n_broken,) = broken.fetchone()
-        rows = sorted(con.execute(compiled.read_text()).fetchall())
+        rows = sorted(con.execute(sql).fetchall())
     assert n_broken >= 1
     assert rows == [("minute_of_day_matches_hour", n_broken), ("report_hour is null", n_broken)]
