@@ -8,13 +8,12 @@ import dataclasses
 import logging
 import os
 import secrets
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import FrameType
 
+from common import interrupts
 from loader.config import Settings, load_settings
 from loader.errors import LoaderError
 from loader.pipeline import check_database, check_request, run_load
@@ -151,34 +150,11 @@ def _configure_logging(verbose: bool) -> None:
     package.setLevel(logging.DEBUG if verbose else logging.INFO)
     package.propagate = False
     # dlt logs through its own logger and handler (set up later, by the pipeline): filter at the logger.
-    logging.getLogger("dlt").addFilter(ScrubFilter())
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so the load stops the same way; exit code 143."""
-
-
-def _on_signal(signum: int, frame: FrameType | None) -> None:
-    # Further signals are ignored while the load closes what it committed: a second Ctrl-C must not
-    # break the cleanup with a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-
-
-@contextlib.contextmanager
-def _signals() -> Iterator[None]:
-    """SIGINT and SIGTERM interrupt the load (main thread only; elsewhere the defaults stay)."""
-    try:
-        previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.addFilter(ScrubFilter())
+    # After a signal dlt reports the job whose query it interrupted as failing, with a traceback: the
+    # interrupted message says all there is to say.
+    dlt_logger.addFilter(lambda record: not interrupts.received())
 
 
 @contextlib.contextmanager
@@ -227,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     progress = Progress()
     try:
-        with _signals():
+        with interrupts.handled_signals(ignore_repeats=True):
             config = load_settings({"granularity": args.granularity, "now": args.now})
             # Bad input is refused before a simulator is started or a file is touched.
             check_request(
@@ -257,14 +233,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     allow_foreign_tables=args.allow_foreign_tables,
                     progress=progress,
                 )
-    except LoaderError as exc:
-        progress.close()
-        print(f"error: {scrub(exc)}", file=sys.stderr)
-        return exc.exit_code
+            interrupts.raise_if_interrupted()  # a signal whose exception DuckDB swallowed still stops
     except KeyboardInterrupt as exc:
         progress.close()
         print(INTERRUPTED, file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
+        return interrupts.exit_code(exc)
+    except Exception as exc:
+        progress.close()
+        if interrupts.received():  # what failed after a signal failed because of it
+            print(INTERRUPTED, file=sys.stderr)
+            return interrupts.exit_code()
+        if not isinstance(exc, LoaderError):
+            raise
+        print(f"error: {scrub(exc)}", file=sys.stderr)
+        return exc.exit_code
     progress.close()
     print(summary.render())
     return 0

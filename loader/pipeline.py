@@ -22,7 +22,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.helpers import pipeline_drop
 from dlt.pipeline.trace import TRACE_FILE_NAME
 
-from common import warehouse
+from common import interrupts, warehouse
 from common.names import RAW_DATASET, RAW_TABLES, duckdb_path
 from loader import scrub
 from loader.client import GenesysHttp
@@ -529,6 +529,7 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection 
     total = len(run.windows)
     run.queue_listing()  # the listing first (as a user reads it: org, queues, then the buckets)
     while True:
+        interrupts.raise_if_interrupted()  # dlt may have retried a job whose query a signal interrupted
         first = run.windows_done
         if first < total:
             rows = max(1, max(run.window_rows, default=0) or run.window_feed().window_rows(first))
@@ -540,6 +541,7 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection 
         try:
             pipeline.run(genesys(run.settings, run))
         except PipelineStepFailed as exc:
+            interrupts.raise_if_interrupted()  # the step failed because a signal interrupted its query
             interrupt = _interrupt_cause(exc)
             if interrupt is not None:
                 raise interrupt from None

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 from dlt.extract.resource import with_hints
 
+from common import interrupts
 from loader import aggregates, contract, jobs
 from loader.aggregates import AGGREGATES_PATH, build_query, parse_reply, parse_results
 from loader.client import GenesysHttp
@@ -263,6 +264,7 @@ def queue_intervals(run: RunContext, first: int, stop: int) -> Iterator[Any]:
         # order does not matter, and the async jobs in flight are all consumed as their pages come.
         feed.open_until(stop)
         while not isinstance(item := feed.get(), WindowDone):
+            interrupts.raise_if_interrupted()  # in case the signal's own raise was swallowed by a query
             run.count("queue_intervals", item.num_rows)
             yield item
         seen |= item.queue_ids

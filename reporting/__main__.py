@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
-from common import warehouse
+from common import interrupts, warehouse
 from common.dblock import database_lock
 from common.errors import AppError
 from reporting.errors import ReportingError
@@ -69,14 +67,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every `finally` (staged seeds, export folder, lock) runs."""
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
-
-
 _INTERRUPTED = {
     "build": "the build did not finish; the marts refuse to answer until 'make build' succeeds",
     "export": "no CSV was changed",
@@ -130,18 +120,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    interrupted = f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}"
     try:
-        return _run(args)
+        # SIGTERM is raised like Ctrl-C, so every `finally` (staged seeds, export folder, lock) runs
+        with interrupts.handled_signals(ignore_repeats=False):
+            return _run(args)
     except KeyboardInterrupt as exc:
-        print(f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}", file=sys.stderr)
-        return 143 if isinstance(exc, Terminated) else 130
-    except ReportingError as exc:
-        print(str(exc), file=sys.stderr)
-        return exc.exit_code
-    except AppError as exc:  # ConfigError (exit 2), DatabaseBusyError (exit 1)
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        print(interrupted, file=sys.stderr)
+        return interrupts.exit_code(exc)
+    except Exception as exc:
+        if interrupts.received():  # e.g. DuckDB's 'Query interrupted' in place of the signal's exception
+            print(interrupted, file=sys.stderr)
+            return interrupts.exit_code()
+        if isinstance(exc, ReportingError):
+            print(str(exc), file=sys.stderr)
+            return exc.exit_code
+        if isinstance(exc, AppError):  # ConfigError (exit 2), DatabaseBusyError (exit 1)
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        raise
 
 
 if __name__ == "__main__":

@@ -48,17 +48,27 @@ from reporting.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
 
-# `python -m reporting export` that signals itself once the second CSV is written (a signal mid-export).
+# `python -m reporting export` that signals itself once the second CSV is written (a signal mid-export);
+# with TEST_DURING_COPY, while DuckDB runs the third CSV's COPY (kept busy by a slow scalar subquery), when
+# DuckDB raises RuntimeError('Query interrupted') in place of the signal handler's exception.
 _SIGNAL_MID_EXPORT = """
-import os, signal, sys
+import os, signal, sys, threading
 import reporting.export as export
 _select, _calls = export._csv_select, []
 
+def _signal():
+    os.kill(os.getpid(), getattr(signal, os.environ["TEST_SIGNAL"]))
+
 def _csv_select(con, mart):
     _calls.append(mart)
-    if len(_calls) == 3:
-        os.kill(os.getpid(), getattr(signal, os.environ["TEST_SIGNAL"]))
-    return _select(con, mart)
+    if len(_calls) != 3:
+        return _select(con, mart)
+    if not os.environ.get("TEST_DURING_COPY"):
+        _signal()
+        return _select(con, mart)
+    threading.Timer(0.3, _signal).start()
+    busy = "(select count(*) from range(3000000000) t(x) where x % 7 = 3)"
+    return f"select * from ({_select(con, mart)}) where {busy} > 0"
 
 export._csv_select = _csv_select
 from reporting.__main__ import main
@@ -371,9 +381,14 @@ def test_a_failing_write_changes_no_csv(
     _assert_untouched(out_dir, before)
 
 
+@pytest.mark.parametrize("during_copy", ["", "1"], ids=["between-csvs", "during-copy"])
 @pytest.mark.parametrize(("signal_name", "exit_code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_export_interrupted_mid_write_leaves_the_old_csvs_and_nothing_else(
-    exported: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, signal_name: str, exit_code: int
+    exported: tuple[Path, Path, dict[str, bytes]],
+    tmp_path: Path,
+    signal_name: str,
+    exit_code: int,
+    during_copy: str,
 ) -> None:
     db_path, out_dir, before = exported
     run = _run_script(
@@ -382,6 +397,7 @@ def test_export_interrupted_mid_write_leaves_the_old_csvs_and_nothing_else(
         db_path,
         tmp_path,
         TEST_SIGNAL=signal_name,
+        TEST_DURING_COPY=during_copy,
     )
     assert (run.returncode, run.stderr) == (exit_code, "error: interrupted; no CSV was changed\n"), run
     _assert_untouched(out_dir, before)

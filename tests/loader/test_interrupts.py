@@ -23,18 +23,38 @@ START = datetime(2026, 6, 1, tzinfo=UTC)
 
 # Runs the loader CLI with one dlt step patched to signal the process as the step starts: the signal then
 # arrives inside dlt's normalize or load, where dlt would hold it back (and drop it) unless told not to.
+# "query": the signal arrives while DuckDB runs the load's COPY (in the main thread); DuckDB then raises
+# RuntimeError('Query interrupted') in place of the handler's exception and dlt retries the job: unless the
+# loader remembers the signal, the load runs to the end and exits 0 (as it once did in CI).
 _SIGNAL_IN_STEP = """
-import os, runpy, signal, sys
+import os, runpy, signal, sys, threading
+from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 from dlt.load.load import Load
 from dlt.normalize.normalize import Normalize
-step = {"normalize": Normalize, "load": Load}[sys.argv[1]]
-original = step.run
-def run(self, *args, **kwargs):
-    if not os.environ.get("SIGNAL_SENT"):
-        os.environ["SIGNAL_SENT"] = "1"
-        os.kill(os.getpid(), signal.SIGTERM)
-    return original(self, *args, **kwargs)
-step.run = run
+def signal_once():
+    first = not os.environ.get("SIGNAL_SENT")
+    os.environ["SIGNAL_SENT"] = "1"
+    return first
+def patch(step, method):
+    original = getattr(step, method)
+    def run(self, *args, **kwargs):
+        if signal_once():
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, *args, **kwargs)
+    setattr(step, method, run)
+def patch_copy():
+    original = DuckDbCopyJob.run
+    def run(self):
+        if self.load_table_name == "queue_intervals" and signal_once():
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+            busy = "select count(*) from range(3000000000) t(x) where x % 7 = 3"
+            self._job_client.sql_client.execute_sql(busy)
+        return original(self)
+    DuckDbCopyJob.run = run
+if sys.argv[1] == "query":
+    patch_copy()
+else:
+    patch({"normalize": Normalize, "load": Load}[sys.argv[1]], "run")
 sys.argv = ["loader", *sys.argv[2:]]
 runpy.run_module("loader", run_name="__main__", alter_sys=True)
 """
@@ -100,8 +120,8 @@ def test_signal_mid_load_exits_cleanly_keeps_commits_and_a_rerun_completes(sim, 
     assert interval_rows(db) == sim.ground_truth(START, datetime(2026, 6, 21, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("step", ["normalize", "load"])
-def test_sigterm_inside_dlt_normalize_or_load_interrupts_and_a_rerun_completes(sim, db, step):
+@pytest.mark.parametrize("step", ["normalize", "load", "query"])
+def test_sigterm_inside_dlt_normalize_load_or_a_query_interrupts_and_a_rerun_completes(sim, db, step):
     args = ("--start", "2026-06-01", "--end", "2026-06-04", "--now", sim.clock.now().isoformat())
     proc = _cli(sim, db, *args, step=step)
     out, err = proc.communicate(timeout=90)
