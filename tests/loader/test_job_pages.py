@@ -76,7 +76,7 @@ def test_peek_cursor_reads_the_cursor_of_a_raw_page(raw: bytes, cursor: str | No
     assert peek_cursor(raw) == cursor
 
 
-def test_the_next_page_is_asked_for_while_the_current_one_is_decoded(monkeypatch) -> None:
+def test_the_next_page_is_asked_for_while_the_current_one_is_decoded_one_page_ahead(monkeypatch) -> None:
     server = _JobServer({None: _page("q1", "c1"), "c1": _page("q2", "c2"), "c2": _page("q3", None)})
     decoded_at: list[float] = []
     real_decode = jobs.decode
@@ -93,6 +93,8 @@ def test_the_next_page_is_asked_for_while_the_current_one_is_decoded(monkeypatch
     assert [cursor for cursor, _ in server.asked] == [None, "c1", "c2"]
     # page 2 was asked for before page 1 was decoded, page 3 before page 2 was
     assert server.asked[1][1] < decoded_at[0] and server.asked[2][1] < decoded_at[1]
+    # but never more than one page ahead: page 3 only once page 1 was done with (memory per job)
+    assert server.asked[2][1] > decoded_at[0]
 
 
 def test_a_cursor_that_differs_from_the_one_read_ahead_fails_the_window() -> None:
