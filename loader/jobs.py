@@ -25,6 +25,10 @@ JOBS_PATH = "/analytics/conversations/aggregates/jobs"
 JOB_PAGE_SIZE = 25  # result groups per page: ~18k rows of a 31-day PT1H job, a few MB of JSON
 DONE = {"FULFILLED", "FAILED", "CANCELLED", "EXPIRED"}
 # `"cursor"` followed by its value: a JSON string or null (the key itself is found with rfind)
+# One results page decoded at a time in the process: Arrow's JSON reader holds several times a page's ~5 MB
+# while it parses, and with every job in flight decoding at once that was ~65 MB of the peak memory of a
+# 365-day load (measured: 3 jobs in flight vs 1). Decoding takes ~0.15 s of a page's 1.5 s or more.
+PAGE_WORK = threading.Lock()
 _CURSOR_VALUE = re.compile(rb'\s*:\s*("(?:[^"\\]|\\.)*"|null)')
 
 
@@ -128,7 +132,8 @@ def _pages(http: GenesysHttp, job_id: str, window: Window) -> Iterator[Any]:
                 return
             raw, followed = item
             del item
-            page = decode(raw, what)
+            with PAGE_WORK:
+                page = decode(raw, what)
             del raw  # the page's bytes (~5 MB) are not kept while the caller checks and stores its rows
             if page.cursor != followed:
                 raise contract.violation(
