@@ -300,21 +300,46 @@ def row_digest(table: pa.Table, columns: list[str]) -> np.ndarray:
 class KeyLedger:
     """The keys of one reply that arrives in pages (an async job's results, or one window's queue_ids
     batches), with a digest of each row: a key repeated on a later page is dropped when identical and is
-    a ContractError when it conflicts."""
+    a ContractError when it conflicts.
+
+    Text key columns are kept as int32 codes of a vocabulary of the ledger's own (a queue id is 36
+    characters, and a 31-day job of 200 queues has ~150k keys): ~20 bytes a key instead of ~65, and no
+    reference to the page's own columns, which would keep them alive after dlt has written the page."""
 
     def __init__(self, key: list[str], value_columns: list[str], what: str) -> None:
         self.key = key
         self.value_columns = value_columns
         self.what = what
         self._seen: list[pa.Table] = []
+        self._codes: dict[str, dict[Any, int]] = {}  # per text key column: value -> code
+
+    def _encoded(self, table: pa.Table) -> list[pa.Array]:
+        """The key columns of `table`, text ones as codes of the ledger's vocabulary (exact: one code per
+        distinct value), the others as copies."""
+        columns = []
+        for name in self.key:
+            column = table.column(name).combine_chunks()
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                codes = self._codes.setdefault(name, {})
+                distinct = pc.unique(column)
+                for value in distinct.to_pylist():
+                    codes.setdefault(value, len(codes))
+                mapped = pa.array([codes[v] for v in distinct.to_pylist()], pa.int32())
+                column = pc.take(mapped, pc.index_in(column, value_set=distinct))
+            else:
+                column = pc.take(column, pa.array(np.arange(len(column))))  # its own buffer
+            columns.append(column)
+        return columns
 
     def admit(self, table: pa.Table) -> pa.Table:
         """`table` (already unique within its page) without the rows earlier pages had identically."""
         if table.num_rows == 0:
             return table
         digest = pa.array(row_digest(table, self.value_columns))
-        keyed = table.select(self.key).append_column("__digest", digest)
-        keyed = keyed.append_column("__row", pa.array(np.arange(table.num_rows)))
+        keyed = pa.Table.from_arrays(
+            [*self._encoded(table), digest, pa.array(np.arange(table.num_rows))],
+            names=[*self.key, "__digest", "__row"],
+        )
         if self._seen:
             previous = pa.concat_tables(self._seen)
             # The page is the join's build side (Acero hashes the right input), not every key of the
@@ -327,7 +352,8 @@ class KeyLedger:
                 differs = pc.not_equal(hits.column("__digest"), hits.column("__digest_earlier"))
                 conflicts = hits.filter(differs)
                 if conflicts.num_rows:
-                    row = conflicts.slice(0, 1).to_pylist()[0]
+                    at = conflicts.column("__row")[0].as_py()
+                    row = table.slice(at, 1).select(self.key).to_pylist()[0]
                     place = ", ".join(_describe_value(row[k]) for k in self.key)
                     raise violation(
                         self.what,

@@ -424,10 +424,12 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
                 timeout_s=settings.job_timeout_s,
                 sleep=run.http.limiter.sleep,
             ):
-                parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
+                with jobs.PAGE_WORK:  # one page at a time in the process, as its decoding (memory)
+                    parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
+                    del results
+                    table = ledger.admit(parsed.table)
                 seen |= parsed.queue_ids
                 run.note_skipped_groups(parsed.skipped_groups)
-                table = ledger.admit(parsed.table)
                 if table.num_rows:
                     yield table
     except contract.ContractError:

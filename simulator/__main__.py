@@ -95,7 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated fault kinds among {', '.join(FAULT_KINDS)}",
     )
     p.add_argument("--random-fault-seed", type=int, default=0)
-    p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per API request")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="response time of each API request from its arrival, the simulator's own computing included",
+    )
     p.add_argument(
         "--latency-per-row-ms", type=float, default=0.0, help="added latency per returned bucket row"
     )

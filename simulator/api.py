@@ -21,6 +21,7 @@ import orjson
 from simulator import hostile
 from simulator.data import figures, iso_ms
 from simulator.faults import pick_fault
+from simulator.job_results import JobResults, Pair
 from simulator.org import SETTINGS_KEY, SimQueue
 from simulator.query import AggregateQuery, QueryError, parse_query, select
 from simulator.render import render_groups
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUE_PAGE_SIZE = 500
 UNLIMITED_ADVERTISED = 1_000_000
 INJECTED_RETRY_AFTER_S = 1  # Retry-After of injected 429s: short, so fault tests stay fast
+SLOW_FAULT_S = 2.0  # what an injected "slow" fault adds to the reply's latency
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     drip_s: float = 0.0  # > 0: the body goes out one byte per drip_s seconds (hostile "slow-drip")
+    work_s: float = 0.0  # modelled server work (latency per returned row), on top of the fixed latency
 
 
 def error(status: int, code: str, message: str, cid: str, **extra) -> Reply:
@@ -82,7 +85,7 @@ class Job:
     submitted_real: float
     submitted_at: datetime
     outcome: str
-    containers: list[bytes] = field(default_factory=list)
+    results: JobResults | None = None  # rendered as its pages are asked for; None unless FULFILLED
 
 
 class Api:
@@ -130,15 +133,40 @@ class Api:
         with self._lock:
             self.api_requests += 1
             number = self.api_requests
-        if faults.latency_s > 0:
-            time.sleep(faults.latency_s)
+        arrived = time.monotonic()
         kind = pick_fault(faults, number)
+        reply = self._api_reply(kind, number, method, path, query, headers, body, cid, rate_headers)
+        # The configured latency is the server's response time from the request's arrival, the
+        # simulator's own computing included: a real Genesys server computes on its hardware, not on the
+        # client's cores, so the time this process spends rendering on the same machine is counted inside
+        # the latency, not added to it; only rendering longer than the latency makes a reply later.
+        # Modelled work (latency per row, a "slow" fault's 2 s) is added to it.
+        respond_at = arrived + faults.latency_s + reply.work_s + (SLOW_FAULT_S if kind == "slow" else 0.0)
+        if (wait := respond_at - time.monotonic()) > 0:
+            time.sleep(wait)
+        return reply
+
+    def _api_reply(
+        self,
+        kind: str | None,
+        number: int,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: Mapping[str, str],
+        body: bytes,
+        cid: str,
+        rate_headers: dict[str, str],
+    ) -> Reply:
+        """The reply to an /api/v2 request: its injected fault, or auth, the rate limit and the route."""
+        faults = self.sim.faults
+        limit = faults.rate_limit_per_minute
+        allowed_header = rate_headers["inin-ratelimit-allowed"]
+        modes = tuple(faults.hostile)
         if kind == "drop":
             log.debug("request %s: dropping the connection (injected)", number)
             return Reply(0, drop=True)
-        if kind == "slow":
-            time.sleep(2.0)
-        elif kind is not None and kind != "401":
+        if kind is not None and kind not in ("401", "slow"):
             reply = self._injected(kind, cid, path)
             reply.headers = {**rate_headers, **reply.headers}
             return reply
@@ -168,7 +196,9 @@ class Api:
             else:
                 reply = self._route(method, path, query, body, cid)
                 if modes and reply.status < 300:
+                    work_s = reply.work_s
                     reply = self._hostile(modes, path, headers, body, reply)
+                    reply.work_s = work_s
         reply.headers = {**rate_headers, **reply.headers}
         return reply
 
@@ -443,10 +473,15 @@ class Api:
 
     # ---- analytics -----------------------------------------------------------------------------
 
-    def _figures(self, query: AggregateQuery, as_of: datetime):
-        cfg = self.sim.config
+    def _pairs(self, query: AggregateQuery) -> list[Pair]:
+        """The (queue, media) pairs the query selects, less those the API stopped returning."""
         hidden = self.sim.faults.hidden_groups
-        pairs = [(q, m) for q, m in select(self.sim.org, query) if (q.id, m) not in hidden]
+        return [(q, m) for q, m in select(self.sim.org, query) if (q.id, m) not in hidden]
+
+    def _figures(self, query: AggregateQuery, as_of: datetime, pairs: list[Pair] | None = None):
+        cfg = self.sim.config
+        if pairs is None:
+            pairs = self._pairs(query)
         return figures(
             self.sim.org,
             cfg.seed,
@@ -481,16 +516,15 @@ class Api:
                 "reduce the interval or the number of groups",
                 cid,
             )
-        if faults.latency_per_row_s > 0:
-            time.sleep(rows * faults.latency_per_row_s)
+        work_s = rows * faults.latency_per_row_s
         if not containers:
-            return Reply(200, b"{}")
+            return Reply(200, b"{}", work_s=work_s)
         # One join, so the multi-megabyte body is copied once (each extra copy of fresh memory cost
         # ~0.2 µs per row; sending the containers with scatter-gather sendmsg instead was slower still).
         parts = list(containers)
         parts[0] = b'{"results":[' + parts[0]
         parts[-1] += b"]}"
-        return Reply(200, b",".join(parts))
+        return Reply(200, b",".join(parts), work_s=work_s)
 
     def _submit_job(self, body: bytes, cid: str) -> Reply:
         faults = self.sim.faults
@@ -504,7 +538,12 @@ class Api:
             raise ValueError(f"Unknown job outcome {outcome!r}; use FULFILLED, FAILED or EXPIRED")
         job = Job(str(uuid.uuid4()), query, time.monotonic(), now, outcome)
         if outcome == "FULFILLED":
-            job.containers, _ = render_groups(self._figures(query, now), query.metrics)
+            # Figures as of the submission, rendered a page of groups at a time when the pages are asked
+            # for (the pairs are chosen now, as hidden groups stand at submission).
+            def render(pairs: list[Pair]) -> list[bytes]:
+                return render_groups(self._figures(query, now, pairs), query.metrics)[0]
+
+            job.results = JobResults(self._pairs(query), query.group_by, render, _page_size(query))
         with self._lock:
             self.jobs[job.id] = job
         return Reply(202, orjson.dumps({"jobId": job.id}))
@@ -541,7 +580,7 @@ class Api:
         if job is None:
             return error(404, "not.found", f"Async job {job_id} not found", cid, entityId=job_id)
         job.outcome = "CANCELLED"
-        job.containers = []
+        job.results = None
         return Reply(202, b"{}")
 
     def _job_results(self, job_id: str, query: dict[str, list[str]], cid: str) -> Reply:
@@ -560,23 +599,33 @@ class Api:
                 f"Job {job_id} is {state}; results are available once it is FULFILLED",
                 cid,
             )
+        results = job.results
         offset = 0
         cursor = (query.get("cursor") or [""])[0]
         if cursor:
             try:
                 prefix, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
                 offset = int(number)
-                if prefix != job.id[:8] or not 0 < offset < len(job.containers):
+                if prefix != job.id[:8] or offset <= 0 or results is None:
+                    raise ValueError
+                if offset >= len(results.first(offset + 1)):
                     raise ValueError
             except (ValueError, binascii.Error, UnicodeDecodeError):
                 return error(400, "bad.request", f"Invalid cursor {cursor!r} for job {job_id}", cid)
-        size = job.query.page_size or 100
-        page = job.containers[offset : offset + size]
+        size = _page_size(job.query)
+        # one container more than the page, to know whether a next page exists
+        known = results.first(offset + size + 1) if results is not None else []
+        page = known[offset : offset + size]
+        work_s = 0.0
         if self.sim.faults.latency_per_row_s > 0:
-            rows = sum(p.count(b'"interval"') for p in page)
-            time.sleep(rows * self.sim.faults.latency_per_row_s)
+            work_s = sum(p.count(b'"interval"') for p in page) * self.sim.faults.latency_per_row_s
         body = b'{"results":[' + b",".join(page) + b"]"
-        if offset + size < len(job.containers):
+        if offset + size < len(known):
             next_cursor = base64.urlsafe_b64encode(f"{job.id[:8]}:{offset + size}".encode()).decode()
             body += b',"cursor":' + orjson.dumps(next_cursor)
-        return Reply(200, body + b"}")
+        return Reply(200, body + b"}", work_s=work_s)
+
+
+def _page_size(query: AggregateQuery) -> int:
+    """Groups per page of a job's results (Genesys's default is 100)."""
+    return query.page_size or 100

@@ -36,8 +36,9 @@ class Faults:
     random_rate: float = 0.0
     random_kinds: tuple[str, ...] = ("429", "503")
     random_seed: int = 0
+    # response time of an API request from its arrival, the simulator's own computing included
     latency_s: float = 0.0
-    latency_per_row_s: float = 0.0
+    latency_per_row_s: float = 0.0  # modelled server work per returned row, added to latency_s
     job_outcomes: list[str] = field(default_factory=list)
     job_delay_s: float = 0.2
     max_interval_days: float = 32

@@ -354,6 +354,17 @@ class Figures:
         return self.f["answered_n"] + self.f["abandon_n"]
 
 
+def group_key(pair: tuple[SimQueue, str], group_by: tuple[str, ...]) -> tuple[str, ...]:
+    """The values of `group_by` for a (queue, media) pair: pairs with equal keys make one result group."""
+    queue, media = pair
+    return tuple({"queueId": queue.id, "mediaType": media}[d] for d in group_by)
+
+
+def order_pairs(pairs: list[tuple[SimQueue, str]], group_by: tuple[str, ...]) -> list[tuple[SimQueue, str]]:
+    """Pairs in the order their groups are reported (by group key), each group's pairs adjacent."""
+    return sorted(pairs, key=lambda p: (*group_key(p, group_by), p[0].id, p[1]))
+
+
 def figures(
     org: SimulatedOrg,
     seed: int,
@@ -369,10 +380,7 @@ def figures(
     nb = (int(edges[-1].timestamp()) - int(edges[0].timestamp())) // BASE_S
     cuts = np.array([(int(e.timestamp()) // BASE_S) - b0 for e in edges[:-1]], dtype=np.int64)
     n_out = len(edges) - 1
-    keyed = sorted(
-        pairs,
-        key=lambda p: (*({"queueId": p[0].id, "mediaType": p[1]}[d] for d in group_by), p[0].id, p[1]),
-    )
+    keyed = order_pairs(pairs, group_by)
     if not keyed:
         empty = {k: np.zeros((0, n_out), dtype=np.int64) for k in _FIELDS}
         return Figures([], edges, empty, np.zeros((0, n_out)))
@@ -400,7 +408,7 @@ def figures(
         for k, v in part.items():
             agg[k][:, k0:k1] = v
         k0 = k1
-    group_keys = [tuple({"queueId": q.id, "mediaType": m}[d] for d in group_by) for q, m in keyed]
+    group_keys = [group_key(pair, group_by) for pair in keyed]
     firsts = [i for i, k in enumerate(group_keys) if i == 0 or k != group_keys[i - 1]]
     # Abandons (short + long) and waits (answered + abandoned + flowed out) combine exactly after summing.
     for name, parts in (("abandon", ("short", "long")), ("wait", ("answered", "abandon", "flow"))):

@@ -248,3 +248,24 @@ def test_a_job_submission_without_a_job_id_is_one_contract_line(reply: dict[str,
     assert message.startswith(f"the async job reply for window {WINDOW} breaks the API contract: jobId = ")
     assert "is not a non-empty string" in message and "\n" not in message
     assert http.calls == 1  # never polled nor resubmitted
+
+
+def test_the_job_ledger_keeps_about_24_bytes_a_key_and_tells_every_queue_apart() -> None:
+    ledger = job_ledger(WINDOW)
+    first = page(*(group(key={"queueId": f"{n:08d}-0000-4000-8000-000000000000", "mediaType": "voice"})
+                   for n in range(200)))  # fmt: skip
+    assert ledger.admit(first).num_rows == 200
+    # a new queue id on a later page is kept, a repeated one collapses, with the same codes as before
+    later = page(
+        group(key={"queueId": "00000007-0000-4000-8000-000000000000", "mediaType": "voice"}),
+        group(key={"queueId": "00000200-0000-4000-8000-000000000000", "mediaType": "voice"}),
+        group(key={"queueId": "00000007-0000-4000-8000-000000000000", "mediaType": "chat"}),
+    )
+    kept = ledger.admit(later)
+    assert kept.column("queue_id").to_pylist() == [
+        "00000200-0000-4000-8000-000000000000",
+        "00000007-0000-4000-8000-000000000000",
+    ]
+    kept_bytes = sum(t.nbytes for t in ledger._seen)
+    page_keys = first.select(["queue_id", "media_type", "interval_start"]).nbytes
+    assert kept_bytes <= 28 * 202 < page_keys  # the 36-character queue ids are not kept per key

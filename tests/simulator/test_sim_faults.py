@@ -158,12 +158,36 @@ def test_latency_per_returned_row(sim: Simulator, client: SimClient) -> None:
     query = body("2026-03-03T00:00:00Z/2026-03-04T00:00:00Z")
     rows = sum(len(r["data"]) for r in client.query_ok(query)["results"])
     sim.faults.latency_per_row_s = 0.002
+    sim.faults.latency_s = 0.2
 
     started = time.monotonic()
     client.query_ok(query)
 
     assert rows > 100
-    assert time.monotonic() - started >= rows * 0.002
+    assert time.monotonic() - started >= 0.2 + rows * 0.002  # modelled work adds to the latency
+
+
+def test_latency_includes_the_simulators_own_computing(
+    sim: Simulator, client: SimClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The latency is the server's response time: the simulator's rendering, done on the client's machine
+    # where a real server would use its own, is inside it, not added to it.
+    client.get(ORG)
+    org_reply = sim.api._org
+
+    def slow_org():
+        time.sleep(0.4)  # the simulator computing a reply
+        return org_reply()
+
+    monkeypatch.setattr(sim.api, "_org", slow_org)
+    sim.faults.latency_s = 0.6
+
+    started = time.monotonic()
+    reply = client.get(ORG)
+    elapsed = time.monotonic() - started
+
+    assert reply.status_code == 200
+    assert 0.6 <= elapsed < 0.95  # 1.0 s if the computing came on top of the latency
 
 
 def test_injected_403_names_the_missing_permission(sim: Simulator, client: SimClient) -> None:

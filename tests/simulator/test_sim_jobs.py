@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import orjson
@@ -9,6 +10,8 @@ import pytest
 from simhelpers import JOBS, SimClient, body, rows_of
 
 from simulator import Simulator
+from simulator.query import parse_query
+from simulator.render import render_groups
 
 INTERVAL = "2026-03-02T00:00:00Z/2026-03-04T00:00:00Z"
 
@@ -102,3 +105,70 @@ def test_jobs_are_not_bound_by_the_sync_row_limit(client: SimClient, sim: Simula
     job_id = _submit(client, pageSize=1000)
     assert _wait(client, job_id)[-1] == "FULFILLED"
     assert client.get(f"{JOBS}/{job_id}/results").json()["results"]
+
+
+def _eager_pages(sim: Simulator, job_body: dict, job_id: str) -> list[bytes]:
+    """The result pages as the simulator served them when it rendered the whole job on submission."""
+    query = parse_query(orjson.dumps(job_body), sim.faults.max_interval_days, is_job=True)
+    containers, _ = render_groups(sim.api._figures(query, sim.clock.now()), query.metrics)
+    size = query.page_size or 100
+    pages = []
+    for offset in range(0, len(containers), size):
+        page = b'{"results":[' + b",".join(containers[offset : offset + size]) + b"]"
+        if offset + size < len(containers):
+            cursor = base64.urlsafe_b64encode(f"{job_id[:8]}:{offset + size}".encode()).decode()
+            page += b',"cursor":' + orjson.dumps(cursor)
+        pages.append(page + b"}")
+    return pages
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"pageSize": 4},  # a deleted queue's groups are empty in April: pages skip them
+        {"pageSize": 3, "granularity": "P1D", "groupBy": ["mediaType", "queueId"]},
+        {"pageSize": 1, "groupBy": ["mediaType"]},  # a group sums many queues
+        {"pageSize": 2, "granularity": "PT15M", "filter": {"type": "or", "predicates": [
+            {"dimension": "mediaType", "value": "voice"}, {"dimension": "mediaType", "value": "chat"}]}},
+    ],
+)  # fmt: skip
+def test_job_pages_are_rendered_lazily_and_match_the_eager_render(
+    client: SimClient, sim: Simulator, extra: dict
+) -> None:
+    sim.faults.job_delay_s = 0
+    job_body = body("2026-04-01T00:00:00Z/2026-04-03T00:00:00Z", **extra)
+    reply = client.request("POST", JOBS, data=orjson.dumps(job_body))
+    job_id = reply.json()["jobId"]
+    results = sim.api.jobs[job_id].results
+    rendered_at_submission = results.rendered_groups
+    served, rendered_after_page, cursor = [], [], None
+    for _ in range(60):
+        page = client.get(f"{JOBS}/{job_id}/results", params={"cursor": cursor} if cursor else None)
+        assert page.status_code == 200, page.text
+        served.append(page.content)
+        rendered_after_page.append(results.rendered_groups)
+        cursor = page.json().get("cursor")
+        if not cursor:
+            break
+
+    expected = _eager_pages(sim, job_body, job_id)
+    assert served == expected  # byte for byte, cursors included
+    assert len(expected) >= 3
+    size = extra["pageSize"]
+    assert rendered_at_submission == 0
+    assert rendered_after_page[0] <= 2 * size  # the first page renders its groups and one chunk ahead
+    assert rendered_after_page == sorted(rendered_after_page)
+    assert rendered_after_page[0] < rendered_after_page[-1]  # later pages rendered when asked for
+
+
+def test_a_job_renders_its_empty_groups_without_serving_them(client: SimClient, sim: Simulator) -> None:
+    sim.faults.job_delay_s = 0
+    job_body = body("2026-04-01T00:00:00Z/2026-04-03T00:00:00Z", pageSize=100)
+    job_id = client.request("POST", JOBS, data=orjson.dumps(job_body)).json()["jobId"]
+    served = client.get(f"{JOBS}/{job_id}/results").json()["results"]
+    legacy = next(q for q in sim.org.queues if q.name == "Legacy Billing")  # deleted 2026-03-10
+
+    groups = sum(len(q.media) for q in sim.org.queues)
+    assert sim.api.jobs[job_id].results.rendered_groups == groups
+    assert len(served) == groups - len(legacy.media)
+    assert all(r["group"]["queueId"] != legacy.id for r in served)
