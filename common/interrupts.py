@@ -3,8 +3,8 @@
 Why remember it: when a signal arrives while DuckDB runs a query, DuckDB runs the Python handler, drops the
 exception it raised and raises RuntimeError('Query interrupted') instead. Code that retries or wraps such
 errors (dlt's load step retries a failed job) would then carry on as if nothing had happened: a SIGTERM was
-lost that way and the load ran to the end with exit 0. So the commands check `raise_if_interrupted()` where
-work moves on, and map any failure that follows a signal to their "interrupted" exit.
+lost that way and the load ran to the end with exit 0. So `handled_signals` turns any failure that follows a
+signal into the interrupt, and long work checks `raise_if_interrupted()` where it moves on, to stop promptly.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every `finally` runs the same way; exit code 143."""
 
 
-def exit_code(exc: BaseException | None = None) -> int:
+def exit_code(exc: KeyboardInterrupt) -> int:
     """130 for Ctrl-C, 143 for SIGTERM (128 + the signal number, as a shell reports them)."""
-    if _received:
-        return 128 + _received
     return 143 if isinstance(exc, Terminated) else 130
 
 
@@ -37,15 +35,21 @@ def received() -> bool:
 def raise_if_interrupted() -> None:
     """Raise the interrupt again if a signal arrived, in case its first raise was swallowed."""
     if _received:
-        raise Terminated() if _received == signal.SIGTERM else KeyboardInterrupt()
+        raise _interrupt(_received)
+
+
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 @contextlib.contextmanager
 def handled_signals(*, ignore_repeats: bool) -> Iterator[None]:
     """Route SIGINT and SIGTERM to the handler for the block (main thread only; elsewhere a no-op).
 
-    `ignore_repeats`: once one arrived, further signals are ignored, so that a second Ctrl-C cannot break
-    the cleanup of what was committed with a traceback."""
+    After a signal, whatever the block raises is raised as the interrupt (it failed because of it, e.g.
+    DuckDB's 'Query interrupted'), and a block that ends normally raises it at its end (its first raise was
+    swallowed). `ignore_repeats`: once one arrived, further signals are ignored, so that a second Ctrl-C
+    cannot break the cleanup of what was committed with a traceback."""
     global _received
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -54,7 +58,7 @@ def handled_signals(*, ignore_repeats: bool) -> Iterator[None]:
         if ignore_repeats:
             for sig in _SIGNALS:
                 signal.signal(sig, signal.SIG_IGN)
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        raise _interrupt(signum)
 
     _received = 0
     try:
@@ -64,6 +68,11 @@ def handled_signals(*, ignore_repeats: bool) -> Iterator[None]:
         return
     try:
         yield
+    except Exception as exc:
+        if _received:
+            raise _interrupt(_received) from exc
+        raise
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    raise_if_interrupted()

@@ -233,20 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     allow_foreign_tables=args.allow_foreign_tables,
                     progress=progress,
                 )
-            interrupts.raise_if_interrupted()  # a signal whose exception DuckDB swallowed still stops
+    except LoaderError as exc:
+        progress.close()
+        print(f"error: {scrub(exc)}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt as exc:
         progress.close()
         print(INTERRUPTED, file=sys.stderr)
         return interrupts.exit_code(exc)
-    except Exception as exc:
-        progress.close()
-        if interrupts.received():  # what failed after a signal failed because of it
-            print(INTERRUPTED, file=sys.stderr)
-            return interrupts.exit_code()
-        if not isinstance(exc, LoaderError):
-            raise
-        print(f"error: {scrub(exc)}", file=sys.stderr)
-        return exc.exit_code
     progress.close()
     print(summary.render())
     return 0

@@ -24,11 +24,11 @@ logger = logging.getLogger(__name__)
 JOBS_PATH = "/analytics/conversations/aggregates/jobs"
 JOB_PAGE_SIZE = 25  # result groups per page: ~18k rows of a 31-day PT1H job, a few MB of JSON
 DONE = {"FULFILLED", "FAILED", "CANCELLED", "EXPIRED"}
-# `"cursor"` followed by its value: a JSON string or null (the key itself is found with rfind)
 # One results page decoded at a time in the process: Arrow's JSON reader holds several times a page's ~5 MB
 # while it parses, and with every job in flight decoding at once that was ~65 MB of the peak memory of a
 # 365-day load (measured: 3 jobs in flight vs 1). Decoding takes ~0.15 s of a page's 1.5 s or more.
 PAGE_WORK = threading.Lock()
+# `"cursor"` followed by its value: a JSON string or null (the key itself is found with rfind)
 _CURSOR_VALUE = re.compile(rb'\s*:\s*("(?:[^"\\]|\\.)*"|null)')
 
 

@@ -544,7 +544,6 @@ def _run_chunks(pipeline: Any, run: RunContext, conn: duckdb.DuckDBPyConnection 
         try:
             pipeline.run(genesys(run.settings, run))
         except PipelineStepFailed as exc:
-            interrupts.raise_if_interrupted()  # the step failed because a signal interrupted its query
             interrupt = _interrupt_cause(exc)
             if interrupt is not None:
                 raise interrupt from None

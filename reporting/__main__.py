@@ -120,25 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    interrupted = f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}"
     try:
         # SIGTERM is raised like Ctrl-C, so every `finally` (staged seeds, export folder, lock) runs
         with interrupts.handled_signals(ignore_repeats=False):
             return _run(args)
     except KeyboardInterrupt as exc:
-        print(interrupted, file=sys.stderr)
+        print(f"error: interrupted; {_INTERRUPTED.get(args.command, 'nothing was changed')}", file=sys.stderr)
         return interrupts.exit_code(exc)
-    except Exception as exc:
-        if interrupts.received():  # e.g. DuckDB's 'Query interrupted' in place of the signal's exception
-            print(interrupted, file=sys.stderr)
-            return interrupts.exit_code()
-        if isinstance(exc, ReportingError):
-            print(str(exc), file=sys.stderr)
-            return exc.exit_code
-        if isinstance(exc, AppError):  # ConfigError (exit 2), DatabaseBusyError (exit 1)
-            print(f"error: {exc}", file=sys.stderr)
-            return exc.exit_code
-        raise
+    except ReportingError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except AppError as exc:  # ConfigError (exit 2), DatabaseBusyError (exit 1)
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":
