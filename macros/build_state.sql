@@ -137,3 +137,11 @@
         commit;
     {%- endif %}
 {% endmacro %}
+
+
+{#- When the last successful build started, as a timestamptz literal (-infinity before the first one). Every
+    row an incremental model rebuilt since then carries a later built_at: that build's marts saw the rest. -#}
+{% macro last_successful_build_started_at() -%}
+    {{- max_timestamp_literal('started_at', build_state_schema() ~ '.build_runs', "status = 'success'")
+        or "cast('-infinity' as timestamptz)" -}}
+{%- endmacro %}

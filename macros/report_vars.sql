@@ -70,6 +70,15 @@
 {% endmacro %}
 
 
+{#- The report period as text, 'YYYY-MM-DD..YYYY-MM-DD' (an open end is empty): what a model summing the
+    period's buckets records, to tell when it must start over. -#}
+{% macro report_range_label() -%}
+    {%- set start = var('report_start') %}
+    {%- set end = var('report_end') %}
+    {{- (start | string | trim if start is not none else '') ~ '..' ~ (end | string | trim if end is not none else '') -}}
+{%- endmacro %}
+
+
 {#- SQL condition keeping local dates within the inclusive vars report_start .. report_end (either may be null). -#}
 {% macro report_date_filter(column) %}
     {%- set start = var('report_start') %}

@@ -1,7 +1,9 @@
-{#- Incremental by difference: every day is recomputed from int_queue_days_summed (one row per day, not per
-    bucket), compared with the stored mart, and only new or changed rows are written; the post-hook deletes
-    days no longer wanted. Anything a day depends on (its buckets, its target, its queue's name, the report
-    vars) thus rewrites exactly the days it changes. -#}
+{#- Incremental by difference: the days that can differ from the stored mart are recomputed from
+    int_queue_days_summed (one row per day, not per bucket), compared with the stored rows, and only new or
+    changed rows are written; the post-hook deletes days no longer wanted. A day's row depends on its sums
+    (rebuilt since the last successful build: built_at), its target and its queue's name (compared with the
+    stored row) and the report vars (a new zone or formula rebuilds every sum; a new range adds days not
+    stored): anything else is the row already stored. -#}
 {{
     config(
         materialized='incremental',
@@ -35,21 +37,65 @@ queues as (
 
 ),
 
+{%- if is_incremental() %}
+
+    -- the days whose row may change: everything else is stored exactly so already
+    days_to_compare as (
+
+        select days.*
+        from days
+        inner join day_targets
+            on
+                days.org_id = day_targets.org_id
+                and days.queue_id = day_targets.queue_id
+                and days.media_type = day_targets.media_type
+                and days.report_date = day_targets.report_date
+        inner join queues
+            on
+                days.org_id = queues.org_id
+                and days.queue_id = queues.queue_id
+        left join {{ this }} as stored
+            on
+                days.org_id = stored.org_id
+                and days.queue_id = stored.queue_id
+                and days.media_type = stored.media_type
+                and days.report_date = stored.report_date
+        where
+            stored.org_id is null
+            -- sums rebuilt by this build or by one that did not finish: the last successful build saw the rest
+            or days.built_at > {{ last_successful_build_started_at() }}
+            or stored.target_pct is distinct from day_targets.target_pct
+            or stored.queue_name is distinct from queues.queue_name
+            or stored.is_deleted is distinct from queues.is_deleted
+
+    ),
+
+{%- else %}
+
+    days_to_compare as (
+
+        select * from days
+
+    ),
+
+{%- endif %}
+
 -- each bucket is judged by its day's target and a
 -- bucket without SL (NULL) never counts
 days_targeted as (
 
     select
-        days.*,
+        days_to_compare.*,
         day_targets.target_pct,
-        {{ count_below('days.bucket_service_level_pcts', 'day_targets.target_pct') }} as intervals_below_target
-    from days
+        {{ count_below('days_to_compare.bucket_service_level_pcts', 'day_targets.target_pct') }}
+            as intervals_below_target
+    from days_to_compare
     inner join day_targets
         on
-            days.org_id = day_targets.org_id
-            and days.queue_id = day_targets.queue_id
-            and days.media_type = day_targets.media_type
-            and days.report_date = day_targets.report_date
+            days_to_compare.org_id = day_targets.org_id
+            and days_to_compare.queue_id = day_targets.queue_id
+            and days_to_compare.media_type = day_targets.media_type
+            and days_to_compare.report_date = day_targets.report_date
 
 ),
 

@@ -43,12 +43,12 @@ def clean_env(db_path: Path, work_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_reporting(args: list[str], db_path: Path, work_dir: Path) -> CliRun:
+def run_reporting(args: list[str], db_path: Path, work_dir: Path, **extra_env: str) -> CliRun:
     """Run the reporting CLI from the repo root, as `make build`/`make export` do."""
     proc = subprocess.run(
         [sys.executable, "-m", "reporting", *args],
         cwd=REPO,
-        env=clean_env(db_path, work_dir),
+        env={**clean_env(db_path, work_dir), **extra_env},
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT_S,

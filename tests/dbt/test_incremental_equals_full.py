@@ -79,3 +79,62 @@ def test_incremental_build_equals_a_full_rebuild(
     for mart in MARTS:
         assert _rows(incremental_db, mart) == _rows(full_db, mart), mart
     assert _rows(incremental_db, "fct_queue_sla_daily") != before  # the change did reach the marts
+
+
+def _full_rebuild_of(db_path: Path, work_dir: Path, args: list[str], **env: str) -> Path:
+    """A copy of db_path (its raw tables) built from scratch with the same arguments."""
+    work_dir.mkdir()
+    full_db = work_dir / "full.duckdb"
+    shutil.copyfile(db_path, full_db)
+    full = run_reporting(["build", "--full-refresh", *args], full_db, work_dir, **env)
+    assert full.returncode == 0, full.stderr
+    return full_db
+
+
+def _assert_marts_equal(incremental_db: Path, full_db: Path) -> None:
+    for mart in MARTS:
+        assert _rows(incremental_db, mart) == _rows(full_db, mart), mart
+
+
+def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and_periods(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    """What a day row or a profile month depends on besides its buckets: each change, built incrementally,
+    gives the marts of a full rebuild (the profile re-sums only the months it must, the daily mart only the
+    days that can differ)."""
+    db = built_project.copy_db(tmp_path)
+    # a second month (the fixture's buckets are all in March), built incrementally as the base
+    april = [
+        replace(b, interval_start=b.interval_start + timedelta(days=31))
+        for b in built_project.buckets
+        if b.interval_start.date().day == 1
+    ]
+    with duckdb.connect(str(db)) as con:
+        raw_fixture.append_intervals(con, april, raw_fixture.LOADED_AT + timedelta(days=1))
+    assert run_reporting(["build"], db, tmp_path).returncode == 0
+
+    # a targets file for one group (every day of both months re-judged) and a queue renamed in Genesys
+    targets = tmp_path / "targets.csv"
+    targets.write_text("queue_id,queue_name,media_type,target_pct\nq-sales,,voice,55\n", encoding="utf-8")
+    with duckdb.connect(str(db)) as con:
+        con.execute("update genesys_raw.queues set name = 'Support (renamed)' where queue_id = 'q-support'")
+    before = _rows(db, "fct_queue_sla_interval_profile")
+    run = run_reporting(["build"], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    assert run.returncode == 0, run.stderr
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "retargeted", [], GENESYS_TARGETS_CSV=str(targets)))
+    assert _rows(db, "fct_queue_sla_interval_profile") != before
+
+    # every April bucket of one group removed: its April month must leave the profile
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "delete from genesys_raw.queue_intervals where queue_id = 'q-old' and interval_start >= '2026-04-01'"
+        )
+    run = run_reporting(["build"], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    assert run.returncode == 0, run.stderr
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "emptied", [], GENESYS_TARGETS_CSV=str(targets)))
+
+    # a narrower report period
+    period = ["--start", "2026-03-02", "--end", "2026-04-01"]
+    run = run_reporting(["build", *period], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    assert run.returncode == 0, run.stderr
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "period", period, GENESYS_TARGETS_CSV=str(targets)))
