@@ -30,9 +30,7 @@
     from {{ this }}
     where report_timezone is distinct from '{{ report_timezone() }}'
         or sl_formula is distinct from '{{ sl_formula() }}'
-        {%- if with_range %}
-        or report_range is distinct from '{{ report_range_label() }}'
-        {%- endif %}
+        or {{ "report_range is distinct from '" ~ report_range_label() ~ "'" if with_range else 'false' }}
 {%- endmacro %}
 
 

@@ -75,7 +75,9 @@
 {% macro report_range_label() -%}
     {%- set start = var('report_start') %}
     {%- set end = var('report_end') %}
-    {{- (start | string | trim if start is not none else '') ~ '..' ~ (end | string | trim if end is not none else '') -}}
+    {%- set start_text = start | string | trim if start is not none else '' %}
+    {%- set end_text = end | string | trim if end is not none else '' %}
+    {{- start_text ~ '..' ~ end_text -}}
 {%- endmacro %}
 
 

@@ -54,19 +54,19 @@ queues as (
             on
                 days.org_id = queues.org_id
                 and days.queue_id = queues.queue_id
-        left join {{ this }} as stored
+        left join {{ this }} as stored_days
             on
-                days.org_id = stored.org_id
-                and days.queue_id = stored.queue_id
-                and days.media_type = stored.media_type
-                and days.report_date = stored.report_date
+                days.org_id = stored_days.org_id
+                and days.queue_id = stored_days.queue_id
+                and days.media_type = stored_days.media_type
+                and days.report_date = stored_days.report_date
         where
-            stored.org_id is null
+            stored_days.org_id is null
             -- sums rebuilt by this build or by one that did not finish: the last successful build saw the rest
             or days.built_at > {{ last_successful_build_started_at() }}
-            or stored.target_pct is distinct from day_targets.target_pct
-            or stored.queue_name is distinct from queues.queue_name
-            or stored.is_deleted is distinct from queues.is_deleted
+            or stored_days.target_pct is distinct from day_targets.target_pct
+            or stored_days.queue_name is distinct from queues.queue_name
+            or stored_days.is_deleted is distinct from queues.is_deleted
 
     ),
 

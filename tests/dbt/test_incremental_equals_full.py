@@ -116,25 +116,27 @@ def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and
     # a targets file for one group (every day of both months re-judged) and a queue renamed in Genesys
     targets = tmp_path / "targets.csv"
     targets.write_text("queue_id,queue_name,media_type,target_pct\nq-sales,,voice,55\n", encoding="utf-8")
+    env = {"GENESYS_TARGETS_CSV": str(targets)}
     with duckdb.connect(str(db)) as con:
         con.execute("update genesys_raw.queues set name = 'Support (renamed)' where queue_id = 'q-support'")
     before = _rows(db, "fct_queue_sla_interval_profile")
-    run = run_reporting(["build"], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    run = run_reporting(["build"], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
-    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "retargeted", [], GENESYS_TARGETS_CSV=str(targets)))
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "retargeted", [], **env))
     assert _rows(db, "fct_queue_sla_interval_profile") != before
 
     # every April bucket of one group removed: its April month must leave the profile
     with duckdb.connect(str(db)) as con:
         con.execute(
-            "delete from genesys_raw.queue_intervals where queue_id = 'q-old' and interval_start >= '2026-04-01'"
+            "delete from genesys_raw.queue_intervals"
+            " where queue_id = 'q-old' and interval_start >= '2026-04-01'"
         )
-    run = run_reporting(["build"], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    run = run_reporting(["build"], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
-    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "emptied", [], GENESYS_TARGETS_CSV=str(targets)))
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "emptied", [], **env))
 
     # a narrower report period
     period = ["--start", "2026-03-02", "--end", "2026-04-01"]
-    run = run_reporting(["build", *period], db, tmp_path, GENESYS_TARGETS_CSV=str(targets))
+    run = run_reporting(["build", *period], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
-    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "period", period, GENESYS_TARGETS_CSV=str(targets)))
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "period", period, **env))
