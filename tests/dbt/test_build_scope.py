@@ -86,6 +86,25 @@ def test_row_checks_fail_the_build_and_name_the_broken_rule(
     assert rows == [("short_abandoned_le_abandoned", 1)]
 
 
+def test_a_bucket_stored_twice_in_raw_fails_the_full_build_on_the_bucket_model(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    """Staging has no uniqueness test of its own: the bucket model holds one row per raw row, and its test
+    names the duplicate."""
+    db_path = built_project.copy_db(tmp_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "insert into genesys_raw.queue_intervals select * from genesys_raw.queue_intervals"
+            " where interval_start = (select min(interval_start) from genesys_raw.queue_intervals) limit 1"
+        )
+    run = run_reporting(["build", "--full-refresh"], db_path, tmp_path)
+    assert run.returncode != 0
+    failed = [r["unique_id"].split(".")[2] for r in run_results(tmp_path) if r["status"] == "fail"]
+    assert failed == [
+        "unique_combination_of_columns_int_queue_intervals_localized_org_id__queue_id__media_type__interval_start"
+    ]
+
+
 def _compiled_test_on_a_copy(built_project: BuiltProject, tmp_path: Path, test_file: str) -> tuple[str, Path]:
     """The SQL a data test ran in the full build, and a copy of the built file to run it on (whose name the
     compiled SQL uses as its catalog); the SQL finds nothing on the unchanged copy."""
