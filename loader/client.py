@@ -6,6 +6,7 @@ request has a total deadline covering the connection and the whole body, not onl
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import re
@@ -383,7 +384,10 @@ def _read_body(response: Response, deadline: float, deadline_s: float) -> None:
     deadline after every byte. Transport failures surface as the requests exceptions the retry
     policy knows."""
     raw = response.raw
-    chunks: list[bytes] = []
+    # Not a list of chunks joined at the end: that held a ~5 MB results page twice over for a moment. A
+    # BytesIO grows its one buffer in place (realloc; glibc moves a large block by remapping it, without a
+    # copy) and getvalue() hands that buffer over as the bytes.
+    body = io.BytesIO()
     try:
         while True:
             if time.monotonic() > deadline:
@@ -391,7 +395,7 @@ def _read_body(response: Response, deadline: float, deadline_s: float) -> None:
             chunk = raw.read1(READ_CHUNK)
             if not chunk:
                 break
-            chunks.append(chunk)
+            body.write(chunk)
     except ReadTimeoutError as exc:
         response.close()
         raise ReadTimeout(str(exc)) from None
@@ -401,7 +405,7 @@ def _read_body(response: Response, deadline: float, deadline_s: float) -> None:
     except DeadlineExceeded:
         response.close()
         raise
-    response._content = b"".join(chunks)
+    response._content = body.getvalue()
     response._content_consumed = True
     raw.release_conn()  # the body is read to its end: the kept-alive connection goes back to the pool
 

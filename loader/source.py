@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import logging
@@ -39,10 +40,12 @@ from loader.windows import LoadRange, Window, parse_granularity, parse_timezone,
 logger = logging.getLogger(__name__)
 
 ORG_PATH = "/organizations/me"
-# Rows parsed ahead of dlt held in memory at most (~12 MB of Arrow tables); beyond them the feed spills
+# Rows parsed ahead of dlt held in memory at most (~4 MB of Arrow tables); beyond them the feed spills
 # to a temporary folder, so the windows in flight keep fetching while dlt commits (a bound that made the
-# workers wait left the API idle: one 31-day job of 200 queues is ~150-300k rows).
-FEED_MAX_ROWS = 60_000
+# workers wait left the API idle: one 31-day job of 200 queues is ~150-300k rows). 60k rows held ~12 MB
+# more at the peak of a 365-day load (376 -> 362-364 MB, three runs, 2026-12-01), with no loss of
+# throughput measurable under load (a sync window of 200 queues is ~5k rows: the feed still holds 4).
+FEED_MAX_ROWS = 20_000
 QUEUE_KEY = ["org_id", "queue_id"]
 # Filter predicates per aggregates query: queue_ids beyond this go out in several queries per window.
 MAX_PREDICATES = 100
@@ -85,7 +88,14 @@ class RunContext:
     on_window: Callable[[WindowDone, Window], None] | None = None
     # result groups skipped: no queueId (never entered a queue); added to by every window's worker thread
     groups_without_queue: int = 0
+    # Raw async job results pages held at once by all jobs in flight: one per request slot, plus one so
+    # that a job can fetch its next page while its last one is decoded (the latency of a job's chain of
+    # pages). More ahead only held memory (~5 MB a page) while decoding was the slower side.
+    page_budget: jobs.PageBudget = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.page_budget = jobs.PageBudget(self.settings.max_concurrent_requests + 1)
 
     def count(self, table: str, n: int) -> None:
         with self._lock:
@@ -413,9 +423,14 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
     settings = run.settings
     org_id = run.org()
     ledger = aggregates.job_ledger(window)  # a key at most once in the window, across jobs and pages
+
+    def parse(results: pa.Array | None) -> aggregates.Parsed:
+        parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
+        return dataclasses.replace(parsed, table=ledger.admit(parsed.table))
+
     try:
         for query in query_batches(settings, window):
-            for results in jobs.job_results(
+            for parsed in jobs.job_results(
                 run.http,
                 query,
                 window,
@@ -423,15 +438,13 @@ def _job_tables(run: RunContext, window: Window, seen: set[str]) -> Iterator[pa.
                 poll_cap_s=settings.job_poll_cap_s,
                 timeout_s=settings.job_timeout_s,
                 sleep=run.http.limiter.sleep,
+                parse=parse,
+                budget=run.page_budget,
             ):
-                with jobs.PAGE_WORK:  # one page at a time in the process, as its decoding (memory)
-                    parsed = parse_results(results, org_id, run.loaded_at, window, settings.granularity)
-                    del results
-                    table = ledger.admit(parsed.table)
                 seen |= parsed.queue_ids
                 run.note_skipped_groups(parsed.skipped_groups)
-                if table.num_rows:
-                    yield table
+                if parsed.table.num_rows:
+                    yield parsed.table
     except contract.ContractError:
         raise  # names its window already
     except ApiError as exc:

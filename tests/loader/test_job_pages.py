@@ -109,3 +109,92 @@ def test_a_cursor_that_differs_from_the_one_read_ahead_fails_the_window() -> Non
     assert message.startswith(f"the aggregates reply for window {WINDOW} breaks the API contract: ")
     assert "cursor = 'c1' is not the cursor read ahead of the page ('c9')" in message
     assert "\n" not in message
+
+
+class _SharedCounter:
+    """Raw pages held by several jobs at once: asked for and not yet decoded."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def change(self, by: int) -> None:
+        with self.lock:
+            self.held += by
+            self.most = max(self.most, self.held)
+
+
+class _CountingServer(_JobServer):
+    def __init__(self, pages: dict[str | None, bytes], counter: _SharedCounter) -> None:
+        super().__init__(pages)
+        self.counter = counter
+
+    def request_raw(self, method: str, path: str, *, params: dict | None = None, **_: Any) -> bytes:
+        self.counter.change(+1)
+        return super().request_raw(method, path, params=params)
+
+
+def _chain(job: str, pages: int) -> dict[str | None, bytes]:
+    cursors = [None, *[f"{job}-c{n}" for n in range(1, pages)]]
+    following = [*cursors[1:], None]
+    return {cursor: _page(f"{job}-q{n}", following[n]) for n, cursor in enumerate(cursors)}
+
+
+def _job(server: _JobServer, **options: Any) -> Any:
+    return job_results(server, {}, WINDOW, max_resubmits=0, poll_cap_s=0.01, timeout_s=5, **options)  # type: ignore[arg-type]
+
+
+def test_jobs_sharing_a_page_budget_hold_no_more_raw_pages_than_it_allows(monkeypatch) -> None:
+    # Three jobs whose pages come faster than they are decoded: each alone would hold two pages (one being
+    # decoded, one fetched ahead), six together; the shared budget of two holds them back.
+    counter = _SharedCounter()
+    real_decode = jobs.decode
+
+    def slow_decode(raw: bytes, what: str):
+        time.sleep(0.05)
+        decoded = real_decode(raw, what)
+        counter.change(-1)
+        return decoded
+
+    monkeypatch.setattr(jobs, "decode", slow_decode)
+    budget = jobs.PageBudget(2)
+    parsed_under_lock: list[bool] = []
+    got: dict[str, list[str]] = {}
+
+    def parse(results: Any) -> list[str]:
+        parsed_under_lock.append(jobs.PAGE_WORK.locked())  # decoded and parsed in one hold of the lock
+        return [r["group"]["queueId"] for r in results.to_pylist()]
+
+    def run(job: str) -> None:
+        server = _CountingServer(_chain(job, 5), counter)
+        pages = _job(server, parse=parse, budget=budget)
+        got[job] = [queue for page in pages for queue in page]
+
+    threads = [threading.Thread(target=run, args=(job,), daemon=True) for job in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads)
+
+    assert got == {job: [f"{job}-q{n}" for n in range(5)] for job in ("a", "b", "c")}
+    assert counter.most == 2
+    assert parsed_under_lock == [True] * 15
+
+
+def test_a_job_stopped_early_gives_its_pages_back_to_the_budget() -> None:
+    # A caller that stops after one page (a failure, an interrupt) leaves no page counted: the next job
+    # sharing a budget of one page still gets through.
+    budget = jobs.PageBudget(1)
+    first = _job(_JobServer(_chain("a", 5)), budget=budget)
+    assert next(first).to_pylist()[0]["group"]["queueId"] == "a-q0"
+    first.close()
+
+    done: list[list[Any]] = []
+    thread = threading.Thread(
+        target=lambda: done.append(list(_job(_JobServer(_chain("b", 3)), budget=budget))), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and len(done[0]) == 3
