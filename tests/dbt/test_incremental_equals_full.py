@@ -1,9 +1,10 @@
-"""An incremental build after a new day, re-pulled and removed buckets equals a full rebuild, row for row."""
+"""An incremental build after a new day, re-pulled and removed buckets equals a full rebuild, row for row.
+
+The builds run in-process (dbt_harness.build_in_process): the test compares the data they leave."""
 
 from __future__ import annotations
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import raw_fixture
-from dbt_harness import BuiltProject, build_in_process, run_reporting
+from dbt_harness import BuiltProject, build_in_process
 
 MARTS = (
     "dim_queues",
@@ -63,15 +64,8 @@ def test_incremental_build_equals_a_full_rebuild(
     full_db = full_dir / "full.duckdb"
     shutil.copyfile(incremental_db, full_db)  # same raw tables, built state to be thrown away
 
-    # two files, two target/ folders: nothing shared, so both builds run at once (each keeps one core busy)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        incremental_build = pool.submit(
-            run_reporting, ["build", "--report-tz", report_tz], incremental_db, tmp_path
-        )
-        full_build = pool.submit(
-            run_reporting, ["build", "--full-refresh", "--report-tz", report_tz], full_db, full_dir
-        )
-        run, full = incremental_build.result(), full_build.result()
+    run = build_in_process(["build", "--report-tz", report_tz], incremental_db, tmp_path)
+    full = build_in_process(["build", "--full-refresh", "--report-tz", report_tz], full_db, full_dir)
     assert run.returncode == 0, run.stderr
     assert full.returncode == 0, full.stderr
 

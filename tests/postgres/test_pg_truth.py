@@ -14,7 +14,6 @@ import math
 import re
 import subprocess
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -69,20 +68,16 @@ def scenario(pg_database: PgServer, tmp_path_factory: pytest.TempPathFactory) ->
         duck = make_workspace(sim, folder, "duckdb")
         pg = on_postgres(make_workspace(sim, folder, "postgres"), pg_database)
         dates = ("--start", FIRST.isoformat(), "--end", LAST.isoformat(), "--report-tz", REPORT_TZ)
-
-        def load_and_build(ws: Workspace, *load_args: str) -> None:
-            ok(ws.load(*load_args))
+        for ws in (duck, pg):
+            ok(ws.load(*dates, "--now", CLOCK.isoformat()))
             ok(ws.build(*dates))
-
-        # The two engines share only the simulator (one token each), so their subprocesses run at once,
-        # one per core: the fixture's four loads and four builds take the time of two of each.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(lambda ws: load_and_build(ws, *dates, "--now", CLOCK.isoformat()), (duck, pg)))
-            # an hour later the late buckets have grown: the incremental load re-pulls the lookback and
-            # replaces its windows; the incremental build must follow on both engines
-            later = CLOCK + timedelta(hours=6)
-            sim.clock.set(later)
-            list(pool.map(lambda ws: load_and_build(ws, "--now", later.isoformat()), (duck, pg)))
+        # an hour later the late buckets have grown: the incremental load re-pulls the lookback and replaces
+        # its windows; the incremental build must follow on both engines
+        later = CLOCK + timedelta(hours=6)
+        sim.clock.set(later)
+        for ws in (duck, pg):
+            ok(ws.load("--now", later.isoformat()))
+            ok(ws.build(*dates))
         start, end = utc_range(FIRST, LAST, REPORT_TZ)
         truth = sim.ground_truth(start, end, "PT1H", as_of=later)
         yield Scenario(sim, duck, pg, pg_database, truth)
