@@ -1,4 +1,5 @@
-"""End-to-end harness: the simulator in-process, the loader and dbt as subprocesses, as a user runs them."""
+"""End-to-end harness: the simulator in-process, the loader and dbt as subprocesses, as a user runs them
+(scenarios that check only the data a build leaves may build in-process: Workspace.build_in_process)."""
 
 from __future__ import annotations
 
