@@ -12,6 +12,8 @@ from pathlib import Path
 
 import raw_fixture
 
+from tests.inprocess import run_main
+
 REPO = Path(__file__).resolve().parents[2]
 CLI_TIMEOUT_S = 240
 
@@ -55,6 +57,15 @@ def run_reporting(args: list[str], db_path: Path, work_dir: Path, **extra_env: s
         check=False,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def build_in_process(args: list[str], db_path: Path, work_dir: Path) -> CliRun:
+    """`reporting build` as run_reporting runs it, but in this process: for tests that check what a build
+    leaves in the file, not how the command exits (the subprocess runs above stay for that)."""
+    from reporting.__main__ import main  # imports dbt only once a test builds
+
+    run = run_main(main, args, clean_env(db_path, work_dir), REPO)
+    return CliRun(run.returncode, run.stdout, run.stderr)
 
 
 def run_results(work_dir: Path) -> list[dict]:

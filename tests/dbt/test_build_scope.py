@@ -1,5 +1,6 @@
 """What a build runs: folded row checks still name each broken rule; unit tests are left out only when the
-checkout's project files already passed them (on any database), never on --full-refresh."""
+checkout's project files already passed them (on any database), never on --full-refresh. The builds run
+in-process (dbt_harness.build_in_process): what they ran is read from run_results.json, not from the exit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import raw_fixture
-from dbt_harness import BuiltProject, run_reporting, run_results
+from dbt_harness import BuiltProject, build_in_process, run_results
 
 from reporting.unit_test_gate import project_fingerprint
 
@@ -40,7 +41,7 @@ def test_a_build_of_sql_that_passed_its_unit_tests_leaves_them_out_on_any_databa
     fresh.mkdir()
     db_path = fresh / "genesys.duckdb"
     raw_fixture.write_raw_tables(str(db_path), built_project.buckets)
-    run = run_reporting(["build"], db_path, fresh)  # a first build, of another database
+    run = build_in_process(["build"], db_path, fresh)  # a first build, of another database
     assert run.returncode == 0, run.stderr
     assert _unit_tests_run(fresh) == []
     assert any(r["unique_id"].startswith("test.") for r in run_results(fresh))  # data tests still run
@@ -51,14 +52,14 @@ def test_unit_tests_run_when_the_project_changed_or_on_a_full_refresh(
 ) -> None:
     db_path = built_project.copy_db(tmp_path)
     (own_cache / MARKER).write_text("fingerprint of other project files\n")
-    run = run_reporting(["build"], db_path, tmp_path)
+    run = build_in_process(["build"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert len(_unit_tests_run(tmp_path)) >= 17
     assert (own_cache / MARKER).read_text().strip() == project_fingerprint()  # they passed: recorded
-    run = run_reporting(["build"], db_path, tmp_path)
+    run = build_in_process(["build"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert _unit_tests_run(tmp_path) == []
-    run = run_reporting(["build", "--full-refresh"], db_path, tmp_path)
+    run = build_in_process(["build", "--full-refresh"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert len(_unit_tests_run(tmp_path)) >= 17
 
@@ -72,7 +73,7 @@ def test_row_checks_fail_the_build_and_name_the_broken_rule(
     broken = replace(bucket, abandoned=1, short_abandoned=3)
     with duckdb.connect(str(db_path)) as con:
         raw_fixture.append_intervals(con, [broken], raw_fixture.LOADED_AT + timedelta(days=1))
-    run = run_reporting(["build"], db_path, tmp_path)
+    run = build_in_process(["build"], db_path, tmp_path)
     assert run.returncode != 0
     assert "int_queue_intervals_localized_row_checks" in run.stderr
     failed = [r for r in run_results(tmp_path) if r["status"] == "fail"]

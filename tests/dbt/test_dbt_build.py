@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 import raw_fixture
-from dbt_harness import REPO, BuiltProject, clean_env, run_reporting, run_results
+from dbt_harness import REPO, BuiltProject, build_in_process, clean_env, run_reporting, run_results
 
 
 def _sl_sums(buckets: list[raw_fixture.Bucket], key) -> dict:
@@ -114,7 +114,7 @@ def test_incremental_build_replaces_re_pulled_buckets(built_project: BuiltProjec
                      sl_denominator=(b.sl_denominator or 0) + 5) for b in repulled]  # fmt: skip
     with duckdb.connect(str(db_path)) as con:
         raw_fixture.append_intervals(con, grown, raw_fixture.LOADED_AT + timedelta(days=1))
-    run = run_reporting(["build"], db_path, tmp_path)
+    run = build_in_process(["build"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     current = {(b.queue_id, b.media_type, b.interval_start): b for b in [*built_project.buckets, *grown]}
     expected_days = _sl_sums(
@@ -139,7 +139,7 @@ def test_report_tz_change_recomputes_the_local_columns_of_every_row(
     built_project: BuiltProject, tmp_path: Path
 ) -> None:
     db_path = built_project.copy_db(tmp_path)
-    run = run_reporting(["build", "--report-tz", "America/New_York"], db_path, tmp_path)
+    run = build_in_process(["build", "--report-tz", "America/New_York"], db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     zone = ZoneInfo("America/New_York")
     with duckdb.connect(str(db_path), read_only=True) as con:

@@ -1,4 +1,6 @@
-"""An incremental build after a new day, re-pulled and removed buckets equals a full rebuild, row for row."""
+"""An incremental build after a new day, re-pulled and removed buckets equals a full rebuild, row for row.
+
+The builds run in-process (dbt_harness.build_in_process): the test compares the data they leave."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import raw_fixture
-from dbt_harness import BuiltProject, run_reporting
+from dbt_harness import BuiltProject, build_in_process
 
 MARTS = (
     "dim_queues",
@@ -54,7 +56,7 @@ def test_incremental_build_equals_a_full_rebuild(
 ) -> None:
     incremental_db = built_project.copy_db(tmp_path)
     if report_tz != "UTC":  # first build in this zone, so the second one is incremental in it
-        assert run_reporting(["build", "--report-tz", report_tz], incremental_db, tmp_path).returncode == 0
+        assert build_in_process(["build", "--report-tz", report_tz], incremental_db, tmp_path).returncode == 0
     before = _rows(incremental_db, "fct_queue_sla_daily")
     changed = _change_raw(incremental_db, built_project.buckets)
     full_dir = tmp_path / "full"
@@ -62,9 +64,9 @@ def test_incremental_build_equals_a_full_rebuild(
     full_db = full_dir / "full.duckdb"
     shutil.copyfile(incremental_db, full_db)  # same raw tables, built state to be thrown away
 
-    run = run_reporting(["build", "--report-tz", report_tz], incremental_db, tmp_path)
+    run = build_in_process(["build", "--report-tz", report_tz], incremental_db, tmp_path)
+    full = build_in_process(["build", "--full-refresh", "--report-tz", report_tz], full_db, full_dir)
     assert run.returncode == 0, run.stderr
-    full = run_reporting(["build", "--full-refresh", "--report-tz", report_tz], full_db, full_dir)
     assert full.returncode == 0, full.stderr
 
     # it really was incremental: it rebuilt only the new and re-pulled buckets (and one tombstone)

@@ -1,4 +1,5 @@
-"""End-to-end harness: the simulator in-process, the loader and dbt as subprocesses, as a user runs them."""
+"""End-to-end harness: the simulator in-process, the loader and dbt as subprocesses, as a user runs them
+(scenarios that check only the data a build leaves may build in-process: Workspace.build_in_process)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pytest
 
 from simulator import Simulator, SimulatorConfig, run_simulator
+from tests.inprocess import InProcessRun, run_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Past every date the scenarios load, so their buckets are final unless a test moves the clock.
 SIM_CLOCK = datetime(2026, 11, 27, tzinfo=UTC)
 CLIENT_SECRET = "e2e-Secret-7f3a9c1d5b-DO-NOT-LEAK"
+Run = TypeVar("Run", subprocess.CompletedProcess, InProcessRun)
 
 
 @dataclass
@@ -46,6 +50,13 @@ class Workspace:
     def build(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return self.run("-m", "reporting", "build", *args, timeout=timeout)
 
+    def build_in_process(self, *args: str) -> InProcessRun:
+        """`reporting build` in the test process (no Python start, no dbt import): for scenarios that check
+        the data a build leaves; the subprocess build above stays for the command's own behaviour."""
+        from reporting.__main__ import main
+
+        return run_main(main, ["build", *args], self.env, REPO_ROOT)
+
     def export(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         return self.run(
             "-m", "reporting", "export", "--out-dir", str(self.exports_dir), *args, timeout=timeout
@@ -62,7 +73,7 @@ class Workspace:
             con.close()
 
 
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+def ok(result: Run) -> Run:
     """Assert a subprocess succeeded, showing its output when it did not."""
     assert result.returncode == 0, (
         f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"

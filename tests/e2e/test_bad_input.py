@@ -246,10 +246,11 @@ def module_sim() -> Iterator[Simulator]:
 
 @pytest.fixture(scope="module")
 def loaded(module_sim: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """A workspace loaded for a few days at PT1H and built once (UTC)."""
+    """A workspace loaded for a few days at PT1H and built once (UTC; in-process: the cases are the
+    subprocesses here)."""
     ws = make_workspace(module_sim, tmp_path_factory.mktemp("bad_input"))
     ok(ws.load(*RANGE))
-    ok(ws.build())
+    ok(ws.build_in_process())
     assert snapshot(ws.db_path)["tables"]["main.fct_queue_sla_daily"] > 0
     return ws
 

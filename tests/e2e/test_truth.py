@@ -110,17 +110,19 @@ def assert_marts_equal_truth(ws: Workspace, truth: list[dict], report_tz: str) -
         assert row["days_below_target"] == want["days_below_target"], f"period {key}: days_below_target"
 
 
-def load_and_build(
-    ws: Workspace, first: date, last: date, report_tz: str, *load_args: str
-) -> subprocess.CompletedProcess:
+def load_and_build(ws: Workspace, first: date, last: date, report_tz: str, *load_args: str) -> None:
+    """The loader CLI as a subprocess, then the build in-process: these scenarios check the data; the CLI's
+    own build runs in test_fourteen_utc_days_match_ground_truth_through_csv and tests/e2e/test_secrets.py."""
     dates = ("--start", first.isoformat(), "--end", last.isoformat(), "--report-tz", report_tz)
     ok(ws.load(*dates, *load_args))
-    return ok(ws.build(*dates))
+    ok(ws.build_in_process(*dates))
 
 
 def test_fourteen_utc_days_match_ground_truth_through_csv(sim: Simulator, workspace: Workspace) -> None:
     first, last = date(2026, 11, 1), date(2026, 11, 14)
-    load_and_build(workspace, first, last, "UTC")
+    dates = ("--start", first.isoformat(), "--end", last.isoformat(), "--report-tz", "UTC")
+    ok(workspace.load(*dates))
+    ok(workspace.build(*dates))  # `python -m reporting build` itself, as `make build` runs it
     truth = truth_rows(sim, first, last, "UTC")
     assert_raw_equals_truth(workspace, truth)
     assert_marts_equal_truth(workspace, truth, "UTC")
@@ -212,7 +214,7 @@ def test_deleted_and_new_queues_keep_names_and_history(sim: Simulator, workspace
     assert legacy_last < legacy.deleted_at
 
     active = ok(
-        workspace.build(
+        workspace.build_in_process(
             "--start", first.isoformat(), "--end", last.isoformat(), "--report-tz", tz, "--active-queues-only"
         )
     )
@@ -268,7 +270,7 @@ def test_fault_storm_loses_and_duplicates_nothing(sim: Simulator, workspace: Wor
     finally:
         stop.set()
         watcher.join(timeout=5)
-    ok(workspace.build(*dates))
+    ok(workspace.build_in_process(*dates))
     assert len(sim.issued_tokens) - tokens_before >= 3, "expected new tokens after expiry and revocation"
     summary = re.search(r"retries (\d+), re-auths (\d+)", loaded.stdout)
     assert summary, loaded.stdout
@@ -317,14 +319,14 @@ def test_late_metrics_are_corrected_by_the_lookback(sim: Simulator, workspace: W
     partial = sim.ground_truth(start, first_now, "PT1H", as_of=first_now)
     assert_raw_equals_truth(workspace, partial)
     # built once on the partial figures, so the second build goes through the incremental path
-    ok(workspace.build())
+    ok(workspace.build_in_process())
     assert_marts_equal_truth(workspace, partial, "UTC")
     final_then = sim.ground_truth(start, first_now, "PT1H")
     assert partial != final_then, "the simulator should report growing late buckets near its clock"
 
     sim.clock.set(later_now)
     ok(workspace.load("--now", later_now.isoformat()))
-    ok(workspace.build())
+    ok(workspace.build_in_process())
     truth = sim.ground_truth(start, later_now, "PT1H", as_of=later_now)
     assert_raw_equals_truth(workspace, truth)
     # every bucket that was partial at the first load is final now

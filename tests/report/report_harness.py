@@ -1,4 +1,5 @@
-"""Report test helpers: raw data sets, `python -m reporting report` as a subprocess, headless Chromium."""
+"""Report test helpers: raw data sets, `python -m reporting report` (subprocess or in-process), headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ sys.path.insert(0, str(REPO / "tests" / "dbt"))  # reuse the dbt tests' raw tabl
 
 import raw_fixture  # noqa: E402
 from dbt_harness import CliRun, clean_env  # noqa: E402
+
+from tests.inprocess import run_main  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, chromium's own background connections (updates, sync, safe browsing) are attempted and
@@ -47,6 +50,16 @@ def run_report(db_path: Path, work_dir: Path, *args: str) -> tuple[CliRun, Path]
         check=False,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr), out
+
+
+def report_in_process(db_path: Path, work_dir: Path, *args: str) -> tuple[CliRun, Path]:
+    """What run_report does, in this process (no Python start, no dbt import): for tests of what the page
+    shows; run_report stays for the exit codes and for the browser tests' one report (test_report_browser)."""
+    from reporting.__main__ import main
+
+    out = work_dir / "reports" / "service-level.html"
+    run = run_main(main, ["report", "--out", str(out), *args], clean_env(db_path, work_dir), REPO)
+    return CliRun(run.returncode, run.stdout, run.stderr), out
 
 
 def buckets_between(

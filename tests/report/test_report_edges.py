@@ -16,6 +16,7 @@ from report_harness import (
     open_report,
     period_rows,
     profile_rows,
+    report_in_process,
     run_report,
     write_raw,
 )
@@ -40,7 +41,7 @@ def _assert_table_matches_mart(page, db_path: Path) -> None:
 def test_empty_period_gives_a_no_data_report_not_an_error(tmp_path: Path, browser_context) -> None:
     db_path = tmp_path / "genesys.duckdb"
     raw_fixture.write_raw_tables(str(db_path), raw_fixture.make_buckets())
-    run, html = run_report(db_path, tmp_path, "--start", "2027-01-01", "--end", "2027-01-31")
+    run, html = report_in_process(db_path, tmp_path, "--start", "2027-01-01", "--end", "2027-01-31")
     assert run.returncode == 0, run.stderr
     with open_report(browser_context, html, wait_for_charts=False) as report:
         page = report.page
@@ -56,7 +57,7 @@ def test_one_queue(tmp_path: Path, browser_context) -> None:
     db_path = tmp_path / "genesys.duckdb"
     buckets = [b for b in raw_fixture.make_buckets() if (b.queue_id, b.media_type) == ("q-support", "voice")]
     raw_fixture.write_raw_tables(str(db_path), buckets)
-    run, html = run_report(db_path, tmp_path)
+    run, html = report_in_process(db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     with open_report(browser_context, html) as report:
         page = report.page
@@ -74,7 +75,7 @@ def test_half_hour_zone_at_pt30m_shows_half_hour_slots(tmp_path: Path, browser_c
     first = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)  # 2026-03-02 00:00 in Kolkata (UTC+5:30)
     buckets = buckets_between(first, first + timedelta(days=2) - step, step, [("q-sales", "voice")])
     write_raw(db_path, buckets, step)
-    run, html = run_report(db_path, tmp_path, "--report-tz", "Asia/Kolkata")
+    run, html = report_in_process(db_path, tmp_path, "--report-tz", "Asia/Kolkata")
     assert run.returncode == 0, run.stderr
     times = {str(r["local_time_of_day"])[:5] for r in profile_rows(db_path)}
     assert "09:30" in times and "09:00" in times  # half-hour slots, not hours
@@ -98,7 +99,7 @@ def test_period_spanning_new_york_spring_forward(tmp_path: Path, browser_context
     last = datetime(2026, 3, 10, 3, tzinfo=UTC)  # 2026-03-09 23:00 EDT
     buckets = buckets_between(first, last, timedelta(hours=1), [("q-sales", "voice"), ("q-support", "voice")])
     write_raw(db_path, buckets)
-    run, html = run_report(
+    run, html = report_in_process(
         db_path, tmp_path, "--report-tz", "America/New_York", "--start", "2026-03-07", "--end", "2026-03-09"
     )
     assert run.returncode == 0, run.stderr
@@ -128,7 +129,7 @@ def test_period_spanning_new_york_spring_forward(tmp_path: Path, browser_context
 def test_500_queues_stay_usable(tmp_path: Path, browser_context) -> None:
     db_path = tmp_path / "genesys.duckdb"
     create_synthetic_raw(db_path, queues=500, days=3, first_day=datetime(2026, 3, 1).date())
-    run, html = run_report(db_path, tmp_path)
+    run, html = report_in_process(db_path, tmp_path)
     assert run.returncode == 0, run.stderr
     assert html.stat().st_size <= 5 * 1024 * 1024
     with open_report(browser_context, html) as report:
