@@ -59,12 +59,12 @@ def run_reporting(args: list[str], db_path: Path, work_dir: Path, **extra_env: s
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
 
-def build_in_process(args: list[str], db_path: Path, work_dir: Path) -> CliRun:
+def build_in_process(args: list[str], db_path: Path, work_dir: Path, **extra_env: str) -> CliRun:
     """`reporting build` as run_reporting runs it, but in this process: for tests that check what a build
     leaves in the file, not how the command exits (the subprocess runs above stay for that)."""
     from reporting.__main__ import main  # imports dbt only once a test builds
 
-    run = run_main(main, args, clean_env(db_path, work_dir), REPO)
+    run = run_main(main, args, {**clean_env(db_path, work_dir), **extra_env}, REPO)
     return CliRun(run.returncode, run.stdout, run.stderr)
 
 

@@ -98,7 +98,7 @@ def test_a_bucket_stored_twice_in_raw_fails_the_full_build_on_the_bucket_model(
             "insert into genesys_raw.queue_intervals select * from genesys_raw.queue_intervals"
             " where interval_start = (select min(interval_start) from genesys_raw.queue_intervals) limit 1"
         )
-    run = run_reporting(["build", "--full-refresh"], db_path, tmp_path)
+    run = build_in_process(["build", "--full-refresh"], db_path, tmp_path)
     assert run.returncode != 0
     failed = [r["unique_id"].split(".")[2] for r in run_results(tmp_path) if r["status"] == "fail"]
     assert failed == [

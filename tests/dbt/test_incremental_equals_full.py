@@ -88,7 +88,7 @@ def _full_rebuild_of(db_path: Path, work_dir: Path, args: list[str], **env: str)
     work_dir.mkdir()
     full_db = work_dir / "full.duckdb"
     shutil.copyfile(db_path, full_db)
-    full = run_reporting(["build", "--full-refresh", *args], full_db, work_dir, **env)
+    full = build_in_process(["build", "--full-refresh", *args], full_db, work_dir, **env)
     assert full.returncode == 0, full.stderr
     return full_db
 
@@ -113,7 +113,7 @@ def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and
     ]
     with duckdb.connect(str(db)) as con:
         raw_fixture.append_intervals(con, april, raw_fixture.LOADED_AT + timedelta(days=1))
-    assert run_reporting(["build"], db, tmp_path).returncode == 0
+    assert build_in_process(["build"], db, tmp_path).returncode == 0
 
     # a targets file for one group (every day of both months re-judged) and a queue renamed in Genesys
     targets = tmp_path / "targets.csv"
@@ -122,7 +122,7 @@ def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and
     with duckdb.connect(str(db)) as con:
         con.execute("update genesys_raw.queues set name = 'Support (renamed)' where queue_id = 'q-support'")
     before = _rows(db, "fct_queue_sla_interval_profile")
-    run = run_reporting(["build"], db, tmp_path, **env)
+    run = build_in_process(["build"], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
     _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "retargeted", [], **env))
     assert _rows(db, "fct_queue_sla_interval_profile") != before
@@ -133,12 +133,12 @@ def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and
             "delete from genesys_raw.queue_intervals"
             " where queue_id = 'q-old' and interval_start >= '2026-04-01'"
         )
-    run = run_reporting(["build"], db, tmp_path, **env)
+    run = build_in_process(["build"], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
     _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "emptied", [], **env))
 
     # a narrower report period
     period = ["--start", "2026-03-02", "--end", "2026-04-01"]
-    run = run_reporting(["build", *period], db, tmp_path, **env)
+    run = build_in_process(["build", *period], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
     _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "period", period, **env))
