@@ -93,7 +93,9 @@ def create_synthetic_raw(db_path: Path, *, queues: int, days: int, first_day: da
                 interval_start + interval 1 hour as interval_end,
                 answered_count + abandoned_count + flow_out_count as offered_count,
                 answered_count,
-                answered_count * (5000 + (hv >> 40) % 30000) as answered_ms_sum,
+                -- the loader's types: bigint counts and sums (hv is ubigint: the product would be a 128-bit
+                -- integer, slower to copy than the loader's column), a double target ratio
+                (answered_count * (5000 + (hv >> 40) % 30000))::bigint as answered_ms_sum,
                 abandoned_count,
                 abandoned_count * 40000 as abandoned_ms_sum,
                 short_abandoned_count,
@@ -105,7 +107,7 @@ def create_synthetic_raw(db_path: Path, *, queues: int, days: int, first_day: da
                 over_sla_count,
                 answered_count - over_sla_count as sl_numerator,
                 answered_count + abandoned_count as sl_denominator,
-                case media_type when 'voice' then 0.8 else 0.9 end as sl_target_ratio,
+                (case media_type when 'voice' then 0.8 else 0.9 end)::double as sl_target_ratio,
                 now() as loaded_at,
                 'bench-load' as _dlt_load_id,
                 md5(queue_id || media_type || interval_start::varchar) as _dlt_id
