@@ -70,34 +70,34 @@
 {% endmacro %}
 
 
+{#- Var report_start or report_end as trimmed text, '' when open; a value that is not YYYY-MM-DD stops the
+    build with the var's name. -#}
+{% macro report_bound(name) -%}
+    {%- set value = var(name) -%}
+    {%- set text = value | string | trim if value is not none else '' -%}
+    {%- if text != '' and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " '" ~ value ~ "' is not a date; use YYYY-MM-DD") }}
+    {%- endif -%}
+    {{- return(text) -}}
+{%- endmacro %}
+
+
 {#- The report period as text, 'YYYY-MM-DD..YYYY-MM-DD' (an open end is empty): what a model summing the
     period's buckets records, to tell when it must start over. -#}
 {% macro report_range_label() -%}
-    {%- set start = var('report_start') %}
-    {%- set end = var('report_end') %}
-    {%- set start_text = start | string | trim if start is not none else '' %}
-    {%- set end_text = end | string | trim if end is not none else '' %}
-    {{- start_text ~ '..' ~ end_text -}}
+    {{- report_bound('report_start') ~ '..' ~ report_bound('report_end') -}}
 {%- endmacro %}
 
 
 {#- SQL condition keeping local dates within the inclusive vars report_start .. report_end (either may be null). -#}
 {% macro report_date_filter(column) %}
-    {%- set start = var('report_start') %}
-    {%- set end = var('report_end') %}
-    {%- for label, value in [('report_start', start), ('report_end', end)] %}
-        {%- if value is not none and value | string | trim != ''
-            and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', value | string | trim) %}
-            {{ exceptions.raise_compiler_error(
-                "var " ~ label ~ " '" ~ value ~ "' is not a date; use YYYY-MM-DD"
-            ) }}
-        {%- endif %}
-    {%- endfor %}
+    {%- set start = report_bound('report_start') %}
+    {%- set end = report_bound('report_end') %}
     true
-    {%- if start is not none and start | string | trim != '' %}
-        and {{ column }} >= date '{{ start | string | trim }}'
+    {%- if start %}
+        and {{ column }} >= date '{{ start }}'
     {%- endif %}
-    {%- if end is not none and end | string | trim != '' %}
-        and {{ column }} <= date '{{ end | string | trim }}'
+    {%- if end %}
+        and {{ column }} <= date '{{ end }}'
     {%- endif %}
 {% endmacro %}
