@@ -13,32 +13,31 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of the incremental models whose rows depend on vars report_timezone and sl_formula (and, with
-    with_range, on report_start .. report_end, stored as report_range): when any stored row was built with
-    other values, empty the table; the model then rebuilds every row (its watermark is gone). Cheaper than
-    delete+insert of every key, and never leaves dates cut in an older zone. -#}
-{% macro reset_on_report_change(with_range=false) %}
+{#- Pre-hook of the incremental models whose rows depend on vars report_timezone and sl_formula: when any
+    stored row was built with other values, empty the table; the model then rebuilds every row (its
+    watermark is gone). Cheaper than delete+insert of every key, and never leaves dates cut in an older
+    zone. -#}
+{% macro reset_on_report_change() %}
     {%- if is_incremental() %}
         delete from {{ this }}
-        where exists ({{ _rows_of_other_report_vars(with_range) }})
+        where exists ({{ _rows_of_other_report_vars() }})
     {%- endif %}
 {% endmacro %}
 
 
-{% macro _rows_of_other_report_vars(with_range=false) -%}
+{% macro _rows_of_other_report_vars() -%}
     select 1
     from {{ this }}
     where report_timezone is distinct from '{{ report_timezone() }}'
         or sl_formula is distinct from '{{ sl_formula() }}'
-        or {{ "report_range is distinct from '" ~ report_range_label() ~ "'" if with_range else 'false' }}
 {%- endmacro %}
 
 
 {#- The watermark of an incremental model that reset_on_report_change may empty: max(column) of {{ this }} as
     a timestamptz literal, or -infinity when the table is empty or about to be emptied (the model's SQL is
     rendered before its pre-hook runs, so the reset must be foreseen here). -#}
-{% macro incremental_watermark(column, with_range=false) -%}
-    {%- set reset = run_query('select exists (' ~ _rows_of_other_report_vars(with_range) ~ ')') if execute else none -%}
+{% macro incremental_watermark(column) -%}
+    {%- set reset = run_query('select exists (' ~ _rows_of_other_report_vars() ~ ')') if execute else none -%}
     {%- set latest = none if reset is none or reset.columns[0].values()[0] else max_timestamp_literal(column, this) -%}
     {{- latest or "cast('-infinity' as timestamptz)" -}}
 {%- endmacro %}

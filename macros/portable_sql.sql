@@ -63,10 +63,6 @@
 {% macro postgres__iso_weekday(expr) -%} cast(extract(isodow from {{ expr }}) as bigint) {%- endmacro %}
 
 
-{#- The first day of the month of date `expr`, a date (PostgreSQL's date_trunc gives a timestamp). -#}
-{% macro month_start(expr) -%} cast(date_trunc('month', {{ expr }}) as date) {%- endmacro %}
-
-
 {#- The time of day `minute_of_day` minutes after midnight. -#}
 {% macro time_of_day(minute_of_day) %}
     {{- return(adapter.dispatch('time_of_day', 'genesys_sla')(minute_of_day)) -}}

@@ -82,13 +82,6 @@
 {%- endmacro %}
 
 
-{#- The report period as text, 'YYYY-MM-DD..YYYY-MM-DD' (an open end is empty): what a model summing the
-    period's buckets records, to tell when it must start over. -#}
-{% macro report_range_label() -%}
-    {{- report_bound('report_start') ~ '..' ~ report_bound('report_end') -}}
-{%- endmacro %}
-
-
 {#- SQL condition keeping local dates within the inclusive vars report_start .. report_end (either may be null). -#}
 {% macro report_date_filter(column) %}
     {%- set start = report_bound('report_start') %}
