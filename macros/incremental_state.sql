@@ -28,8 +28,7 @@
 {% macro _rows_of_other_report_vars() -%}
     select 1
     from {{ this }}
-    where report_timezone is distinct from '{{ report_timezone() }}'
-        or sl_formula is distinct from '{{ sl_formula() }}'
+    where report_settings_hash is distinct from {{ report_settings_hash() }}
 {%- endmacro %}
 
 

@@ -54,6 +54,9 @@
 {% macro duckdb__hour_of(expr) -%} hour({{ expr }}) {%- endmacro %}
 {% macro postgres__hour_of(expr) -%} cast(extract(hour from {{ expr }}) as bigint) {%- endmacro %}
 
+{#- The hour (0-23) of a local minute of the day (0-1439). -#}
+{% macro hour_of_minute(minute_of_day) -%} cast(floor({{ minute_of_day }} / 60.0) as bigint) {%- endmacro %}
+
 {% macro minute_of(expr) %}{{ return(adapter.dispatch('minute_of', 'genesys_sla')(expr)) }}{% endmacro %}
 {% macro duckdb__minute_of(expr) -%} minute({{ expr }}) {%- endmacro %}
 {% macro postgres__minute_of(expr) -%} cast(extract(minute from {{ expr }}) as bigint) {%- endmacro %}

@@ -12,6 +12,14 @@
 {%- endmacro %}
 
 
+{#- A bucket's service level in percent, NULL without denominator (`relation_name`: the alias of the bucket
+    rows, none for unqualified columns). -#}
+{% macro bucket_service_level_pct(relation_name=none) -%}
+    {%- set prefix = relation_name ~ '.' if relation_name else '' -%}
+    100 * cast({{ prefix }}sl_numerator as {{ type_double() }}) / nullif({{ prefix }}sl_denominator, 0)
+{%- endmacro %}
+
+
 {#- Sums of the bucket counts of fct_queue_intervals, cast back from DuckDB's hugeint sums. -#}
 {% macro sla_sums(relation_name) %}
     cast(sum({{ relation_name }}.offered) as bigint) as offered,

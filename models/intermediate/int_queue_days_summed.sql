@@ -70,7 +70,7 @@ days_summed as (
         -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
         -- target from this list, so a changed target never needs the buckets again (sorted per day: an ordered
         -- aggregate would buffer every bucket of the table on a full build)
-        {{ sorted_list_agg('live_intervals.service_level_pct') }} as bucket_service_level_pcts
+        {{ sorted_list_agg(bucket_service_level_pct('live_intervals')) }} as bucket_service_level_pcts
     from live_intervals
     group by
         live_intervals.org_id,
@@ -132,8 +132,6 @@ final as (
         queue_id,
         media_type,
         report_date,
-        '{{ report_timezone() }}' as report_timezone,
-        '{{ sl_formula() }}' as sl_formula,
         coalesce(bucket_count, 0) as bucket_count,
         coalesce(offered, 0) as offered,
         coalesce(answered, 0) as answered,
@@ -147,6 +145,7 @@ final as (
         coalesce(handle_ms_sum, 0) as handle_ms_sum,
         api_target_pct,
         coalesce(bucket_service_level_pcts, {{ empty_double_list() }}) as bucket_service_level_pcts,
+        {{ report_settings_hash() }} as report_settings_hash,
         -- watermark: the newest upstream build this row has seen
         (select max(intervals.built_at) from intervals) as source_built_at,
         {{ build_started_at() }} as built_at

@@ -66,7 +66,6 @@ bucket_calendar as (
                 ) }}
             else cast(local_start as date)
         end as report_date,
-        {{ hour_of('local_start') }} as report_hour,
         60 * {{ hour_of('local_start') }} + {{ minute_of('local_start') }} as report_minute_of_day
     from buckets_localized
 
@@ -82,10 +81,8 @@ upserted as (
         changed_intervals.interval_start,
         changed_intervals.interval_end,
 
-        -- local calendar of the bucket start
-        '{{ report_timezone() }}' as report_timezone,
+        -- local calendar of the bucket start (fct_queue_intervals derives report_hour from the minute)
         bucket_calendar.report_date,
-        bucket_calendar.report_hour,
         bucket_calendar.report_minute_of_day,
 
         -- counts
@@ -104,17 +101,16 @@ upserted as (
         changed_intervals.handle_ms_sum,
         changed_intervals.wait_ms_sum,
 
-        -- service level under var sl_formula
-        '{{ sl_formula() }}' as sl_formula,
+        -- service level under var sl_formula (its percentage is computed where it is read: one column less
+        -- to write for every bucket)
         {{ sl_numerator_sql() }} as sl_numerator,
         {{ sl_denominator_sql() }} as sl_denominator,
-        100.0 * cast({{ sl_numerator_sql() }} as {{ type_double() }})
-        / nullif({{ sl_denominator_sql() }}, 0) as service_level_pct,
         -- double on both sides of the union with tombstones, whatever numeric type the raw column has
         cast(changed_intervals.sl_target_pct as {{ type_double() }}) as api_target_pct,
 
-        -- load and build metadata
+        -- load and build metadata; the report settings as one hash (the reset of reset_on_report_change)
         changed_intervals.loaded_at,
+        {{ report_settings_hash() }} as report_settings_hash,
         false as is_removed,
         {{ build_started_at() }} as built_at
 
@@ -178,9 +174,7 @@ upserted as (
             kept.media_type,
             kept.interval_start,
             kept.interval_end,
-            kept.report_timezone,
             kept.report_date,
-            kept.report_hour,
             kept.report_minute_of_day,
             cast(0 as bigint) as offered,
             cast(0 as bigint) as answered,
@@ -194,12 +188,11 @@ upserted as (
             cast(0 as bigint) as abandoned_ms_sum,
             cast(0 as bigint) as handle_ms_sum,
             cast(0 as bigint) as wait_ms_sum,
-            kept.sl_formula,
             cast(0 as bigint) as sl_numerator,
             cast(0 as bigint) as sl_denominator,
-            cast(null as {{ type_double() }}) as service_level_pct,
             cast(null as {{ type_double() }}) as api_target_pct,
             kept.loaded_at,
+            kept.report_settings_hash,
             true as is_removed,
             {{ build_started_at() }} as built_at
         from {{ this }} as kept

@@ -20,9 +20,11 @@ final as (
         media_type,
         interval_start,
         interval_end,
-        report_timezone,
+        -- the build's vars: the table was built under them (its report_settings_hash), and readers see this
+        -- view only after a successful build (macros/build_state.sql)
+        '{{ report_timezone() }}' as report_timezone,
         report_date,
-        report_hour,
+        {{ hour_of_minute('report_minute_of_day') }} as report_hour,
         report_minute_of_day,
         offered,
         answered,
@@ -36,10 +38,10 @@ final as (
         abandoned_ms_sum,
         handle_ms_sum,
         wait_ms_sum,
-        sl_formula,
+        '{{ sl_formula() }}' as sl_formula,
         sl_numerator,
         sl_denominator,
-        service_level_pct,
+        {{ bucket_service_level_pct() }} as service_level_pct,
         api_target_pct,
         loaded_at
     from intervals

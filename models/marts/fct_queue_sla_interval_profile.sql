@@ -49,7 +49,9 @@ intervals_profiled as (
         intervals_in_period.sl_numerator,
         intervals_in_period.sl_denominator,
         intervals_in_period.sl_denominator > 0 as has_volume,
-        coalesce(intervals_in_period.service_level_pct >= day_targets.target_pct, false) as is_meeting_target
+        coalesce(
+            {{ bucket_service_level_pct('intervals_in_period') }} >= day_targets.target_pct, false
+        ) as is_meeting_target
     from intervals_in_period
     inner join day_targets
         on

@@ -147,13 +147,14 @@ def test_row_checks_count_each_broken_rule_null_checks_included(
     with duckdb.connect(str(db_path)) as con:
         con.execute("set TimeZone = 'UTC'")
         con.execute(
-            "update main.int_queue_intervals_localized set report_hour = null"
+            "update main.int_queue_intervals_localized"
+            " set report_minute_of_day = null, sl_numerator = sl_denominator + 1"
             " where interval_start = (select min(interval_start) from main.int_queue_intervals_localized)"
         )
         broken = con.execute(
-            "select count(*) from main.int_queue_intervals_localized where report_hour is null"
+            "select count(*) from main.int_queue_intervals_localized where report_minute_of_day is null"
         )
         (n_broken,) = broken.fetchone()
         rows = sorted(con.execute(sql).fetchall())
     assert n_broken >= 1
-    assert rows == [("minute_of_day_matches_hour", n_broken), ("report_hour is null", n_broken)]
+    assert rows == [("report_minute_of_day is null", n_broken), ("sl_numerator_le_denominator", n_broken)]
