@@ -8,6 +8,7 @@ machine.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -59,26 +60,42 @@ def _build(db_path: Path, project: Path, work: Path, cache: Path) -> Measured:
     return run_measured(python_module("reporting", "build"), env, timeout_s=3600, cwd=project)
 
 
-def _full_then_next_day(raw: Path, db_path: Path, project: Path, *, days: int) -> dict:
-    """Full build on a copy of `raw` in a checkout that never built (its unit tests run), then the next day's
-    load and an incremental build; then a full build of a second copy, as of another database of the same
-    checkout (the unit tests already passed)."""
-    shutil.copyfile(raw, db_path)
-    work = db_path.parent / (db_path.stem + "-dbt")
-    cache = db_path.parent / (db_path.stem + "-cache")
-    full = _build(db_path, project, work, cache)
-    next_rows = append_next_day(db_path, first_day=FIRST_DAY, days=days)
-    incremental = _build(db_path, project, work, cache)
-    db_path.unlink()
-    second = db_path.with_name(db_path.stem + "-second.duckdb")
-    shutil.copyfile(raw, second)
-    second_full = _build(second, project, work.with_name(work.name + "-second"), cache)
-    second.unlink()
-    return {"full": full, "incremental": incremental, "next_rows": next_rows, "second_full": second_full}
+class _Checkout:
+    """One checkout's builds of the benchmark: its own database copies, dbt work folders and build cache."""
+
+    def __init__(self, raw: Path, db_path: Path, project: Path) -> None:
+        self.raw, self.db_path, self.project = raw, db_path, project
+        self.work = db_path.parent / (db_path.stem + "-dbt")
+        self.cache = db_path.parent / (db_path.stem + "-cache")
+        self.second = db_path.with_name(db_path.stem + "-second.duckdb")
+
+    def full(self) -> Measured:
+        """Full build of a copy of the raw tables in a checkout that never built (its unit tests run)."""
+        shutil.copyfile(self.raw, self.db_path)
+        return _build(self.db_path, self.project, self.work, self.cache)
+
+    def next_day(self, *, days: int) -> tuple[Measured, int]:
+        """The next day's load on the built copy, then an incremental build; the copy is removed after."""
+        next_rows = append_next_day(self.db_path, first_day=FIRST_DAY, days=days)
+        incremental = _build(self.db_path, self.project, self.work, self.cache)
+        self.db_path.unlink()
+        return incremental, next_rows
+
+    def second_full(self) -> Measured:
+        """Full build of another copy, as of a second database of the same checkout (unit tests passed)."""
+        shutil.copyfile(self.raw, self.second)
+        work = self.work.with_name(self.work.name + "-second")
+        measured = _build(self.second, self.project, work, self.cache)
+        self.second.unlink()
+        return measured
 
 
 def bench_build(workdir: Path, *, queues: int, days: int, baseline: bool = True) -> dict:
-    """Full and next-day builds of `days` x `queues` x 2 media, now and (baseline=True) at BASELINE_COMMIT."""
+    """Full and next-day builds of `days` x `queues` x 2 media, now and (baseline=True) at BASELINE_COMMIT.
+
+    Each step runs for this checkout and then at once for the baseline (full, next day, second database),
+    so that the two figures of a ratio are measured minutes, not a quarter of an hour, apart: on a shared
+    machine whose speed drifts, that keeps the ratios comparable."""
     raw = workdir / "build-raw.duckdb"
     rows = create_synthetic_raw(raw, queues=queues, days=days, first_day=FIRST_DAY)
     rollup_db = workdir / "build-rollup.duckdb"
@@ -86,10 +103,19 @@ def bench_build(workdir: Path, *, queues: int, days: int, baseline: bool = True)
     naive_seconds, naive_days = naive_daily_rollup(rollup_db, "UTC")
     rollup_db.unlink()
     result = {"rows": rows, "naive_seconds": naive_seconds, "naive_days": naive_days}
-    result["now"] = _full_then_next_day(raw, workdir / "build-now.duckdb", REPO_ROOT, days=days)
-    if baseline:
-        with baseline_checkout() as tree:
-            result["baseline"] = _full_then_next_day(raw, workdir / "build-baseline.duckdb", tree, days=days)
+    with contextlib.ExitStack() as stack:
+        checkouts = {"now": _Checkout(raw, workdir / "build-now.duckdb", REPO_ROOT)}
+        if baseline:
+            tree = stack.enter_context(baseline_checkout())
+            checkouts["baseline"] = _Checkout(raw, workdir / "build-baseline.duckdb", tree)
+        figures: dict[str, dict] = {name: {} for name in checkouts}
+        for name, checkout in checkouts.items():
+            figures[name]["full"] = checkout.full()
+        for name, checkout in checkouts.items():
+            figures[name]["incremental"], figures[name]["next_rows"] = checkout.next_day(days=days)
+        for name, checkout in checkouts.items():
+            figures[name]["second_full"] = checkout.second_full()
+    result.update(figures)
     raw.unlink()
     return result
 
