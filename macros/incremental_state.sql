@@ -102,3 +102,33 @@
     {%- set found = run_query('select coalesce(min(built_at) = max(built_at), true) from ' ~ relation) -%}
     {{- return(found.rows[0][0]) -}}
 {%- endmacro %}
+
+
+{#- on-run-start: the table of an incremental model selected in this run whose stored columns are not the
+    model's documented ones (built by another version of this project, e.g. before an upgrade) is dropped, so
+    the model builds it whole instead of failing on the schema change. The YAML of these models lists every
+    column they produce (tests/dbt/test_incremental_equals_full.py checks it). -#}
+{% macro drop_outdated_incremental_tables() %}
+    {%- if execute and invocation_args_dict.get('which') in ('build', 'run') %}
+        {%- set dropped = [] %}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.config.materialized == 'incremental'
+            and node.unique_id in selected_resources %}
+            {%- set relation = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias) %}
+            {%- if relation is not none %}
+                {%- set stored = adapter.get_columns_in_relation(relation) | map(attribute='name')
+                    | map('lower') | sort | list %}
+                {%- set documented = node.columns.keys() | map('lower') | sort | list %}
+                {%- if stored != documented %}
+                    {{- log('rebuilding ' ~ node.name ~ ' whole: its table has the columns of another version'
+                        ~ ' of the models', info=true) }}
+                    {%- do adapter.drop_relation(relation) %}
+                    {%- do dropped.append(node.name) %}
+                {%- endif %}
+            {%- endif %}
+        {%- endfor %}
+        {#- dbt ends a hook with a rollback of whatever its rendering left open: commit the drops now #}
+        {%- if dropped %}{% do adapter.commit() %}{% endif %}
+    {%- endif %}
+{% endmacro %}

@@ -90,6 +90,8 @@ def _problem_line(message: str | None) -> str:
     """The informative line of a dbt node message (drops 'Runtime Error in model ...' headers)."""
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
     lines = [line for line in lines if not re.match(r"^(Runtime|Compilation|Database) Error in ", line)]
+    # DuckDB and PostgreSQL point at the SQL after the message: "LINE 12: select ...", a caret, a hint
+    lines = [line for line in lines if not re.match(r"^(LINE \d+:|\^+$|Candidate bindings:|HINT:)", line)]
     text = lines[-1] if lines else (message or "failed")
     return re.sub(r"^(Invalid Input Error|Binder Error|Catalog Error|Runtime Error): ", "", text)
 

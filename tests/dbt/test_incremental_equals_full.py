@@ -4,6 +4,7 @@ The builds run in-process (dbt_harness.build_in_process): the test compares the 
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from datetime import timedelta
@@ -142,3 +143,59 @@ def test_incremental_builds_follow_new_targets_renamed_queues_emptied_months_and
     run = build_in_process(["build", *period], db, tmp_path, **env)
     assert run.returncode == 0, run.stderr
     _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "period", period, **env))
+
+
+INCREMENTAL_MODELS = {
+    "int_queue_intervals_localized": "main",
+    "int_queue_days_summed": "main",
+    "fct_queue_sla_daily": "genesys_build",
+    "fct_queue_sla_period": "genesys_build",
+}
+
+
+def _columns(db_path: Path, schema: str, table: str) -> list[str]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+            " order by column_name",
+            [schema, table],
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def test_each_incremental_model_documents_exactly_the_columns_it_builds(built_project: BuiltProject) -> None:
+    """drop_outdated_incremental_tables rebuilds a table whose columns differ from the documented ones: a
+    column added to the SQL but not to the YAML would make every build start that model over."""
+    manifest = json.loads((built_project.work_dir / "target" / "manifest.json").read_text())
+    incremental = {
+        node["name"]: sorted(node["columns"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+    assert set(incremental) == set(INCREMENTAL_MODELS)
+    for name, schema in INCREMENTAL_MODELS.items():
+        assert _columns(built_project.db_path, schema, name) == incremental[name], name
+
+
+def test_tables_left_by_another_version_of_the_models_are_rebuilt_whole(
+    built_project: BuiltProject, tmp_path: Path
+) -> None:
+    """After an upgrade that changes an incremental model's columns, the next build rebuilds that table
+    instead of failing on the schema change, and its marts equal a full rebuild."""
+    db = built_project.copy_db(tmp_path)
+    with duckdb.connect(str(db)) as con:  # as an older version left them
+        con.execute("alter table main.int_queue_intervals_localized add column report_hour bigint")
+        con.execute("alter table main.int_queue_days_summed drop column report_settings_hash")
+    changed = _change_raw(db, built_project.buckets)
+    assert changed["new"] > 0
+    run = build_in_process(["build"], db, tmp_path)
+    assert run.returncode == 0, run.stderr
+    log = (tmp_path / "logs").rglob("dbt.log")
+    text = "".join(path.read_text() for path in log)
+    assert "rebuilding int_queue_intervals_localized whole" in text
+    assert "rebuilding int_queue_days_summed whole" in text
+    assert "rebuilding fct_queue_sla_daily" not in text
+    assert _columns(db, "main", "int_queue_intervals_localized") == _columns(
+        built_project.db_path, "main", "int_queue_intervals_localized"
+    )
+    _assert_marts_equal(db, _full_rebuild_of(db, tmp_path / "full", []))

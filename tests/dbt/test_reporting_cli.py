@@ -163,3 +163,17 @@ def test_active_queues_only_and_sl_formula_var_reach_the_marts(
         denominator,
     )
     assert float(period[("q-sales", "voice")]["service_level_pct"]) == round(100 * numerator / denominator, 2)
+
+
+def test_a_database_error_is_reported_by_its_message_not_by_the_sql_it_points_at() -> None:
+    from reporting.dbt_build import _problem_line
+
+    message = (
+        "Runtime Error in model int_x (models/int_x.sql)\n"
+        '  Binder Error: Referenced column "report_settings_hash" not found in FROM clause!\n'
+        '  Candidate bindings: "report_timezone"\n'
+        "\n"
+        "  LINE 12:     where report_settings_hash is distinct from 42\n"
+        "                    ^"
+    )
+    assert _problem_line(message) == 'Referenced column "report_settings_hash" not found in FROM clause!'
