@@ -1,6 +1,6 @@
 {#- Sums every bucket of the period per local weekday and time of day, each judged by its own day's target,
     then names the queues and shows the period's target. Rebuilt whole by every build: one pass over the
-    buckets (about 1 s for 8.76M) costs less than keeping per-month sums current (README "The models"). -#}
+    buckets (about 1.5 s for 8.76M) costs less than keeping per-month sums current (README "The models"). -#}
 
 with
 
