@@ -1,22 +1,22 @@
+{#- Service level in percent, 100 x sl_numerator / sl_denominator, NULL without denominator: of one bucket or
+    of summed counts (`relation_name`: the alias of the rows, none for unqualified columns). -#}
+{% macro service_level_pct_sql(relation_name=none) -%}
+    {%- set prefix = relation_name ~ '.' if relation_name else '' -%}
+    100 * cast({{ prefix }}sl_numerator as {{ type_double() }}) / nullif({{ prefix }}sl_denominator, 0)
+{%- endmacro %}
+
+
 {#- The ratio columns of the daily and period marts (design.md "Marts"), from summed counts in scope:
     offered, answered, abandoned, handled, sl_numerator, sl_denominator, answered_ms_sum, handle_ms_sum,
     target_pct. Ratios of sums, never means of ratios; NULL when the denominator is 0. -#}
 {% macro sla_ratios() %}
-    100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) as service_level_pct,
+    {{ service_level_pct_sql() }} as service_level_pct,
     target_pct,
-    100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) >= target_pct as target_met,
+    {{ service_level_pct_sql() }} >= target_pct as target_met,
     100 * cast(answered as {{ type_double() }}) / nullif(offered, 0) as answer_rate_pct,
     100 * cast(abandoned as {{ type_double() }}) / nullif(offered, 0) as abandon_rate_pct,
     cast(answered_ms_sum as {{ type_double() }}) / nullif(answered, 0) / 1000 as asa_seconds,
     cast(handle_ms_sum as {{ type_double() }}) / nullif(handled, 0) / 1000 as aht_seconds
-{%- endmacro %}
-
-
-{#- A bucket's service level in percent, NULL without denominator (`relation_name`: the alias of the bucket
-    rows, none for unqualified columns). -#}
-{% macro bucket_service_level_pct(relation_name=none) -%}
-    {%- set prefix = relation_name ~ '.' if relation_name else '' -%}
-    100 * cast({{ prefix }}sl_numerator as {{ type_double() }}) / nullif({{ prefix }}sl_denominator, 0)
 {%- endmacro %}
 
 

@@ -70,7 +70,7 @@ days_summed as (
         -- each bucket's own SL (buckets without SL left out): the daily mart counts those below the day's
         -- target from this list, so a changed target never needs the buckets again (sorted per day: an ordered
         -- aggregate would buffer every bucket of the table on a full build)
-        {{ sorted_list_agg(bucket_service_level_pct('live_intervals')) }} as bucket_service_level_pcts
+        {{ sorted_list_agg(service_level_pct_sql('live_intervals')) }} as bucket_service_level_pcts
     from live_intervals
     group by
         live_intervals.org_id,

@@ -41,7 +41,7 @@ final as (
         '{{ sl_formula() }}' as sl_formula,
         sl_numerator,
         sl_denominator,
-        {{ bucket_service_level_pct() }} as service_level_pct,
+        {{ service_level_pct_sql() }} as service_level_pct,
         api_target_pct,
         loaded_at
     from intervals

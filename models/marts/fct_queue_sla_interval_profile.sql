@@ -50,7 +50,7 @@ intervals_profiled as (
         intervals_in_period.sl_denominator,
         intervals_in_period.sl_denominator > 0 as has_volume,
         coalesce(
-            {{ bucket_service_level_pct('intervals_in_period') }} >= day_targets.target_pct, false
+            {{ service_level_pct_sql('intervals_in_period') }} >= day_targets.target_pct, false
         ) as is_meeting_target
     from intervals_in_period
     inner join day_targets
@@ -145,7 +145,7 @@ final as (
         abandoned,
         sl_numerator,
         sl_denominator,
-        100 * cast(sl_numerator as {{ type_double() }}) / nullif(sl_denominator, 0) as service_level_pct,
+        {{ service_level_pct_sql() }} as service_level_pct,
         target_pct,
         intervals,
         intervals_meeting_target
