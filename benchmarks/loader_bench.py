@@ -117,7 +117,8 @@ def throughput_row(workdir: Path, *, days: int, queues: int, rounds: int = 3) ->
             nows.append(bench_loader(workdir, days=days, queues=queues))
     before, now = _median_run(befores), _median_run(nows)
     ratio = now["rows_per_s"] / before["rows_per_s"]
-    spread = ", ".join(f"x{n['rows_per_s'] / b['rows_per_s']:.2f}" for b, n in zip(befores, nows, strict=True))
+    pairs = zip(befores, nows, strict=True)
+    spread = ", ".join(f"x{n['rows_per_s'] / b['rows_per_s']:.2f}" for b, n in pairs)
     return (
         f"Loader throughput, {days} d x {queues} queues x 2 media, PT1H, no added latency, "
         f"vs {BASELINE_COMMIT} in the same run (median of {rounds} alternating runs each)",
