@@ -105,11 +105,11 @@ def _median_run(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda run: run["rows_per_s"])[len(runs) // 2]
 
 
-def throughput_row(workdir: Path, *, days: int, queues: int, rounds: int = 3) -> tuple[str, str, str, str]:
+def throughput_row(workdir: Path, *, days: int, queues: int, rounds: int = 5) -> tuple[str, str, str, str]:
     """Rows/s with no added latency, this loader and the baseline one in the same run (same machine).
 
     The two alternate, baseline first, for `rounds` rounds and their medians are compared: this machine's
-    speed drifts by a third within an hour, and one run of each, a minute apart, moved the ratio by 10 %."""
+    speed drifts by a third within an hour, and single rounds of one run each ranged x0.81-x1.08."""
     befores, nows = [], []
     with baseline_worktree(workdir) as old_repo:
         for _ in range(rounds):
