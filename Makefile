@@ -69,10 +69,11 @@ sql: $(BOOTSTRAPPED) ## Open the DuckDB shell (psql with DESTINATION=postgres) r
 sim: $(BOOTSTRAPPED) ## Run the Genesys Cloud API simulator as a standalone server (SIM_ARGS="--port 8080").
 	@$(call SPLIT_ARGS,SIM_ARGS); $(PY) -m simulator "$${extra[@]}"
 
-# pytest-xdist runs one test file per worker on every core; PYTEST_ARGS="-n 0" runs them one at a time.
+# pytest-xdist runs one test file per worker, one worker per core up to 4 (each may run a dbt build under
+# DuckDB's 1 GB memory limit); PYTEST_ARGS="-n 0" runs the files one at a time.
 test: $(BOOTSTRAPPED) ## Everything CI runs: lint and the whole test suite.
 	$(MAKE) --no-print-directory lint
-	@$(call SPLIT_ARGS,PYTEST_ARGS); $(PY) -m pytest -n auto --dist loadfile "$${extra[@]}"
+	@$(call SPLIT_ARGS,PYTEST_ARGS); $(PY) -m pytest -n auto --maxprocesses 4 --dist loadfile "$${extra[@]}"
 
 lint: $(BOOTSTRAPPED) ## Ruff (Python) and SQLFluff (dbt SQL).
 	$(VENV)/bin/ruff check .
